@@ -1,0 +1,1 @@
+"""Question banks, study notes and everything that loads, checks and searches them."""
