@@ -72,7 +72,7 @@ def parse_note(text: str, file: str) -> Note:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
-        raise BankError([BankProblem(file, line, "", f"front matter is not valid YAML")]) from None
+        raise BankError([BankProblem(file, line, "", "front matter is not valid YAML")]) from None
     if not isinstance(meta, dict):
         raise BankError([BankProblem(file, 2, "", "front matter must be a mapping")])
     try:

@@ -1,0 +1,1 @@
+"""Platform adapters: translate platform updates into core events and render core replies."""

@@ -1,0 +1,1 @@
+"""The terminal adapter: `studybot chat` and the maintenance commands."""

@@ -1,0 +1,124 @@
+"""The terminal chat: rich on a terminal, plain lines when standard input is piped.
+
+Piped, it reads one message per line and exits 0 at the end of input, so a whole session can
+be scripted. `?1`, `?2`, `?3` pick the suggested follow-ups shown last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+
+from adapters.text import render
+from bot.core import Core
+from bot.types import (
+    ButtonPress,
+    ExplanationReply,
+    FollowUpsReply,
+    HintReply,
+    QuestionReply,
+    QuizResultReply,
+    Reply,
+    Text,
+    Verdict,
+)
+
+PLATFORM = "cli"
+
+
+class TerminalChat:
+    def __init__(self, core: Core, user: str, *, rich: bool, history: Path | None = None) -> None:
+        self.core = core
+        self.user = user
+        self.rich = rich
+        self.history = history
+        self.console = Console(highlight=False) if rich else None
+        self.follow_ups: tuple[str, ...] = ()
+
+    def _event(self, line: str) -> Text | ButtonPress:
+        base = {"platform": PLATFORM, "chat_id": f"cli:{self.user}", "user_id": self.user}
+        stripped = line.strip()
+        if len(stripped) == 2 and stripped[0] == "?" and stripped[1].isdigit():
+            index = int(stripped[1]) - 1
+            if 0 <= index < len(self.follow_ups):
+                return ButtonPress(**base, display_name=self.user, data=self.follow_ups[index])
+        return Text(**base, display_name=self.user, text=line)
+
+    async def send(self, line: str) -> list[Reply]:
+        replies = await self.core.handle(self._event(line))
+        for reply in replies:
+            if isinstance(reply, FollowUpsReply):
+                self.follow_ups = tuple(s.data for s in reply.suggestions)
+            self.show(reply)
+        return replies
+
+    def show(self, reply: Reply) -> None:
+        text = render(reply, self.core.clock())
+        if isinstance(reply, FollowUpsReply):
+            numbered = [f"  ?{n} {s.text}" for n, s in enumerate(reply.suggestions, 1)]
+            text = "Ask next (type ?1, ?2 or ?3):\n" + "\n".join(numbered)
+        if self.console is None:
+            print(text, flush=True)
+            return
+        if isinstance(reply, QuestionReply):
+            self.console.print(Panel(escape(text), border_style="cyan"))
+        elif isinstance(reply, ExplanationReply):
+            style = "green" if reply.verdict is Verdict.correct else "yellow"
+            self.console.print(Panel(escape(text), border_style=style))
+        elif isinstance(reply, QuizResultReply):
+            self.console.print(Panel(escape(text), border_style="magenta", title="Result"))
+        elif isinstance(reply, HintReply):
+            self.console.print(f"[yellow]{escape(text)}[/]")
+        else:
+            self.console.print(escape(text))
+
+    async def run(self, lines: Iterator[str], greet: bool) -> None:
+        if greet:
+            await self.send("/start")
+        for line in lines:
+            if line.strip():
+                await self.send(line)
+
+
+def _interactive_lines(console: Console, history: Path | None) -> Iterator[str]:
+    try:
+        import readline
+    except ImportError:  # not on every platform
+        readline = None  # type: ignore[assignment]
+    if readline and history and history.exists():
+        readline.read_history_file(history)
+    try:
+        while True:
+            try:
+                line = console.input("[bold cyan]you>[/] ")
+            except EOFError:
+                return
+            if line.strip() in ("/quit", "/exit"):
+                return
+            yield line
+    finally:
+        if readline and history:
+            history.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(history)
+
+
+def _piped_lines(stream: TextIO) -> Iterator[str]:
+    for line in stream:
+        yield line.rstrip("\n")
+
+
+def run_chat(core: Core, user: str, history: Path | None) -> None:
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    chat = TerminalChat(core, user, rich=interactive, history=history)
+    if interactive and chat.console is not None:
+        lines = _interactive_lines(chat.console, history)
+    else:
+        lines = _piped_lines(sys.stdin)
+    asyncio.run(chat.run(lines, greet=interactive))

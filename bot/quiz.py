@@ -1,0 +1,246 @@
+"""Quiz sessions: choosing items, presenting them shuffled, recording answers, ending tests.
+
+Everything is read from and written to the database on each step, so any process can pick
+up a session where another left it.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.clock import Clock
+from bot.commands import QuizRequest
+from bot.grading import build_result, grade
+from bot.storage import repository
+from bot.storage.models import Answer, Chat, QuizSession, User
+from bot.types import (
+    EndReason,
+    ExplanationReply,
+    FollowUp,
+    FollowUpsReply,
+    HintReply,
+    Mode,
+    OptionFeedback,
+    QuestionReply,
+    Reply,
+    TextReply,
+    Verdict,
+)
+from knowledge.bank import Bank
+from knowledge.schema import Item
+
+VERDICT_WORDS = {
+    Verdict.correct: "Correct",
+    Verdict.partial: "Partly right",
+    Verdict.wrong: "Not quite",
+    Verdict.skipped: "Skipped",
+}
+
+
+def follow_up_data(item_id: str, index: int) -> str:
+    """Short button data (Telegram allows 64 bytes): never the question text itself."""
+    return f"fu:{item_id}:{index}"
+
+
+class Quizzes:
+    def __init__(self, bank: Bank, clock: Clock, seed: int | None = None) -> None:
+        self.bank = bank
+        self.clock = clock
+        self.seed = seed
+
+    # ------------------------------------------------------------ starting
+
+    def start(self, db: Session, user: User, chat: Chat, request: QuizRequest) -> list[Reply]:
+        pool = self.bank.select(request.exam, request.domains)
+        if not pool:
+            where = f" in {', '.join(request.domains)}" if request.domains else ""
+            return [HintReply(text=f"There are no {request.exam} questions{where} yet.")]
+        assert user.id is not None and chat.id is not None
+        ordinal = repository.count_sessions(db, user.id)
+        seed = f"{self.seed}:{user.id}:{ordinal}" if self.seed is not None else secrets.token_hex(8)
+        chosen = random.Random(f"select:{seed}").sample(pool, min(request.count, len(pool)))
+        now = self.clock()
+        session = QuizSession(
+            user_id=user.id,
+            chat_id=chat.id,
+            exam=request.exam,
+            domains=list(request.domains),
+            mode=request.mode.value,
+            item_ids=[item.id for item in chosen],
+            seed=seed,
+            started_at=now,
+            deadline=now + timedelta(minutes=request.minutes) if request.minutes else None,
+        )
+        db.add(session)
+        try:
+            db.commit()
+        except IntegrityError:  # another process started one for this user a moment ago
+            db.rollback()
+            return [HintReply(text="A quiz is already in progress here. /resume shows it.")]
+        replies: list[Reply] = [TextReply(text=self._intro(session, request, len(pool)))]
+        replies.extend(self.present(db, session))
+        return replies
+
+    def _intro(self, session: QuizSession, request: QuizRequest, available: int) -> str:
+        scope = ", ".join(request.domains) if request.domains else "all domains"
+        mode = (
+            "Exam mode: no feedback until the end."
+            if request.mode is Mode.exam
+            else "Practice mode: feedback after each answer."
+        )
+        parts = [f"{session.exam} quiz, {len(session.item_ids)} questions from {scope}. {mode}"]
+        if request.count > available:
+            parts.append(f"(Only {available} questions match, so the quiz has {available}.)")
+        if request.minutes:
+            parts.append(f"Time limit: {request.minutes} minutes.")
+        return " ".join(parts)
+
+    # ------------------------------------------------------------ presenting
+
+    def present(self, db: Session, session: QuizSession) -> list[Reply]:
+        """The current question; its shuffled order is fixed in the database on first show."""
+        item = self._current_item(db, session)
+        if item is None:
+            return self.finish(db, session, EndReason.finished)
+        if session.current_order is None:
+            order = list(range(len(item.options)))
+            rng = random.Random(f"order:{session.seed}:{session.position}")
+            rng.shuffle(order)
+            session.current_order = order
+            session.presented_at = self.clock()
+            db.add(session)
+            db.commit()
+        return [self.question_reply(session, item)]
+
+    def question_reply(self, session: QuizSession, item: Item) -> QuestionReply:
+        order = session.current_order or list(range(len(item.options)))
+        return QuestionReply(
+            ref=f"{session.id}:{session.position}",
+            item_id=item.id,
+            number=session.position + 1,
+            total=len(session.item_ids),
+            exam=session.exam,
+            domain=item.domain,
+            mode=Mode(session.mode),
+            question=item.question,
+            options=tuple(item.options[i].text for i in order),
+            choose=item.choose,
+            deadline=session.deadline,
+        )
+
+    def current(self, db: Session, session: QuizSession) -> tuple[Item, QuestionReply] | None:
+        item = self._current_item(db, session)
+        if item is None or session.current_order is None:
+            return None
+        return item, self.question_reply(session, item)
+
+    def _current_item(self, db: Session, session: QuizSession) -> Item | None:
+        """The item at `position`, dropping ids that left the bank since the quiz began."""
+        while session.position < len(session.item_ids):
+            item = self.bank.get(session.item_ids[session.position])
+            if item is not None:
+                return item
+            session.item_ids = [
+                i for n, i in enumerate(session.item_ids) if n != session.position
+            ]
+            session.current_order = None
+            db.add(session)
+            db.commit()
+        return None
+
+    # ------------------------------------------------------------ answering
+
+    def answer(
+        self, db: Session, session: QuizSession, item: Item, positions: tuple[int, ...] | None
+    ) -> list[Reply]:
+        """Record an answer (None: a skip) to the current question and move on."""
+        assert session.id is not None and session.current_order is not None
+        order = session.current_order
+        chosen = sorted(order[p] for p in positions) if positions is not None else []
+        verdict = grade(item, chosen) if positions is not None else Verdict.skipped
+        now = self.clock()
+        presented_at = session.presented_at or now
+        db.add(
+            Answer(
+                session_id=session.id,
+                user_id=session.user_id,
+                item_id=item.id,
+                item_version=item.version,
+                position=session.position,
+                chosen=chosen,
+                presented_order=order,
+                correct=verdict is Verdict.correct,
+                partial=verdict is Verdict.partial,
+                skipped=verdict is Verdict.skipped,
+                answered_at=now,
+                time_taken_ms=int((now - presented_at).total_seconds() * 1000),
+            )
+        )
+        session.position += 1
+        session.current_order = None
+        session.presented_at = None
+        db.add(session)
+        try:
+            db.commit()
+        except IntegrityError:  # the same question was answered from another device first
+            db.rollback()
+            db.refresh(session)
+            return [HintReply(text="That question was already answered; here is the next one.")]
+        replies: list[Reply] = []
+        if session.mode == Mode.practice:
+            replies.extend(self.feedback(item, order, chosen, verdict))
+        else:
+            word = "Skipped" if verdict is Verdict.skipped else "Answer recorded"
+            replies.append(TextReply(text=f"{word} ({session.position}/{len(session.item_ids)})."))
+        replies.extend(self.present(db, session))
+        return replies
+
+    def feedback(
+        self, item: Item, order: list[int], chosen: list[int], verdict: Verdict
+    ) -> list[Reply]:
+        options = tuple(
+            OptionFeedback(
+                text=item.options[i].text,
+                correct=item.options[i].correct,
+                chosen=i in chosen,
+                why=item.options[i].why,
+            )
+            for i in order
+        )
+        suggestions = tuple(
+            FollowUp(text=text, data=follow_up_data(item.id, n))
+            for n, text in enumerate(item.follow_ups)
+        )
+        return [
+            ExplanationReply(
+                item_id=item.id,
+                verdict=verdict,
+                options=options,
+                explanation=item.explanation,
+                trap=item.trap,
+                takeaway=item.takeaway,
+                references=tuple(item.references),
+            ),
+            FollowUpsReply(suggestions=suggestions),
+        ]
+
+    # ------------------------------------------------------------ ending
+
+    def finish(self, db: Session, session: QuizSession, reason: EndReason) -> list[Reply]:
+        assert session.id is not None
+        session.status = "finished" if reason is EndReason.finished else reason.value
+        session.end_reason = reason.value
+        session.finished_at = self.clock()
+        session.current_order = None
+        db.add(session)
+        db.commit()
+        answers = repository.answers_of(db, session.id)
+        return [build_result(session, answers, self.bank, reason)]
+
+    def expired(self, session: QuizSession) -> bool:
+        return session.deadline is not None and self.clock() >= session.deadline

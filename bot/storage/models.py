@@ -1,0 +1,92 @@
+"""The tables. State lives here, not in memory, so a restarted process resumes every quiz."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from bot.storage.types import UTCDateTime
+
+
+class User(SQLModel, table=True):
+    """One person on one platform: the same student on Telegram and Discord is two users."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    platform_user_id: str = Field(max_length=128)
+    display_name: str = Field(default="", max_length=256)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Chat(SQLModel, table=True):
+    __tablename__ = "chats"
+    __table_args__ = (UniqueConstraint("platform", "platform_chat_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    platform_chat_id: str = Field(max_length=128)
+    kind: str = Field(max_length=16)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class QuizSession(SQLModel, table=True):
+    """A practice or exam-mode test. `position` is the index of the question being asked.
+
+    A partial unique index allows one active session per user and chat, so two processes
+    sharing the database cannot both start one.
+    """
+
+    __tablename__ = "quiz_sessions"
+    __table_args__ = (
+        Index(
+            "one_active_session_per_user_chat",
+            "user_id",
+            "chat_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    chat_id: int = Field(foreign_key="chats.id")
+    exam: str = Field(max_length=32)
+    domains: list[str] = Field(default_factory=list, sa_type=JSON)
+    mode: str = Field(max_length=16)
+    item_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    position: int = 0
+    status: str = Field(default="active", max_length=16)
+    seed: str = Field(default="", max_length=64)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    current_order: list[int] | None = Field(default=None, sa_type=JSON)
+    presented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    end_reason: str | None = Field(default=None, max_length=16)
+
+
+class Answer(SQLModel, table=True):
+    """One answer to one question of a session; at most one per position, even across processes."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("session_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="quiz_sessions.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    item_id: str = Field(max_length=64, index=True)
+    item_version: int = 1
+    position: int
+    chosen: list[int] = Field(default_factory=list, sa_type=JSON)
+    presented_order: list[int] = Field(default_factory=list, sa_type=JSON)
+    correct: bool = False
+    partial: bool = False
+    skipped: bool = False
+    answered_at: datetime = Field(sa_type=UTCDateTime)
+    time_taken_ms: int = 0

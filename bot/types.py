@@ -1,0 +1,195 @@
+"""Every platform-neutral type the core and the adapters share.
+
+Adapters turn platform updates into `Event`s and render `Reply`s natively. Nothing here knows
+about letters, line breaks or length limits: those are rendering decisions of each adapter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+
+class ChatKind(StrEnum):
+    private = "private"
+    group = "group"
+
+
+class Mode(StrEnum):
+    practice = "practice"
+    exam = "exam"
+
+
+class Verdict(StrEnum):
+    correct = "correct"
+    partial = "partial"
+    wrong = "wrong"
+    skipped = "skipped"
+
+
+class EndReason(StrEnum):
+    finished = "finished"
+    stopped = "stopped"
+    time_up = "time_up"
+
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Who said something, where. `user_id` and `chat_id` are the platform's own ids."""
+
+    platform: str
+    chat_id: str
+    user_id: str
+    display_name: str = ""
+    chat_kind: ChatKind = ChatKind.private
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command(Event):
+    """A command such as `/quiz DVA-C02 10`: `name` without the slash, `args` the rest."""
+
+    name: str
+    args: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Text(Event):
+    """Free text typed by the user."""
+
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerChoice(Event):
+    """Options picked natively (a poll vote, buttons): positions as presented, from 0.
+
+    `question_ref` is the `QuestionReply.ref` the choice belongs to, so that a stale button
+    from an earlier question is recognised instead of answering the current one.
+    """
+
+    choices: tuple[int, ...]
+    question_ref: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ButtonPress(Event):
+    """A button carrying `data` that the core produced (a suggested follow-up, say)."""
+
+    data: str
+
+
+# ---------------------------------------------------------------- replies
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reply:
+    """Base of every reply."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TextReply(Reply):
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HintReply(Reply):
+    """The input could not be used; `text` says what to send instead. Nothing was counted."""
+
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionReply(Reply):
+    """A question to answer. `options` are in the order presented; answers refer to them."""
+
+    ref: str
+    item_id: str
+    number: int
+    total: int
+    exam: str
+    domain: str
+    mode: Mode
+    question: str
+    options: tuple[str, ...]
+    choose: int
+    deadline: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptionFeedback:
+    text: str
+    correct: bool
+    chosen: bool
+    why: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExplanationReply(Reply):
+    """The verdict on one answer and everything that explains it, options in presented order."""
+
+    item_id: str
+    verdict: Verdict
+    options: tuple[OptionFeedback, ...]
+    explanation: str
+    trap: str
+    takeaway: str
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FollowUp:
+    """A suggested question; `data` goes back to the core in a `ButtonPress` when chosen."""
+
+    text: str
+    data: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FollowUpsReply(Reply):
+    suggestions: tuple[FollowUp, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainScore:
+    domain: str
+    correct: int
+    total: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewEntry:
+    """One answered question in the end-of-test review."""
+
+    number: int
+    item_id: str
+    question: str
+    verdict: Verdict
+    chosen: tuple[str, ...]
+    correct: tuple[str, ...]
+    takeaway: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuizResultReply(Reply):
+    """The graded test. `missed` lists wrong, partial and skipped items; `review` every answer."""
+
+    exam: str
+    mode: Mode
+    reason: EndReason
+    score: int
+    total: int
+    unanswered: int
+    by_domain: tuple[DomainScore, ...]
+    missed: tuple[ReviewEntry, ...]
+    review: tuple[ReviewEntry, ...] = field(default=())
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageReply(Reply):
+    path: Path
+    caption: str = ""

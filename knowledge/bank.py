@@ -1,0 +1,36 @@
+"""The loaded question bank, indexed for the quiz: by id, and by exam and domain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from knowledge.loader import load_banks
+from knowledge.schema import Item
+
+
+class Bank:
+    def __init__(self, items: Iterable[Item]) -> None:
+        self._items: dict[str, Item] = {item.id: item for item in items}
+
+    @classmethod
+    def load(cls, paths: Sequence[Path] | None = None) -> Bank:
+        """The shipped banks, or the files and folders given; raises BankError on any defect."""
+        return cls(load_banks(list(paths) if paths else None))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, item_id: str) -> Item | None:
+        return self._items.get(item_id)
+
+    def exams(self) -> list[str]:
+        return sorted({item.exam for item in self._items.values()})
+
+    def select(self, exam: str, domains: Sequence[str] = ()) -> list[Item]:
+        """Items of `exam`, limited to `domains` when any are given, in a stable order."""
+        return [
+            item
+            for item in sorted(self._items.values(), key=lambda i: i.id)
+            if item.exam == exam and (not domains or item.domain in domains)
+        ]
