@@ -15,6 +15,11 @@ SEPARATED = re.compile(r"^[a-f1-6](?:\s*(?:,|;|/|&|\band\b|\s)\s*[a-f1-6])*$")
 FUZZY_ENOUGH = 0.8
 CLEAR_MARGIN = 0.08
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
+# Words that name no option on their own: "the" must not pick whichever option contains it.
+STOPWORDS = frozenset(
+    "a an and are as at be by for from i in is it of on or the to use with it's its "
+    "answer option this that".split()
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ def _positions_from_run(text: str, choose: int) -> list[int] | None:
 def _match_text(text: str, options: tuple[str, ...]) -> Parsed | None:
     """An option named by (a close match of) its text; a hint when two fit equally well."""
     wanted = _normalise(text)
-    if len(wanted) < 2:
+    if len(wanted) < 2 or all(word in STOPWORDS for word in wanted.split()):
         return None
     normalised = [_normalise(o) for o in options]
     exact = [i for i, o in enumerate(normalised) if o == wanted]

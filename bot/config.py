@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -18,7 +19,11 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     log_level: str = Field(default="WARNING", validation_alias="STUDYBOT_LOG_LEVEL")
-    banks_dirs: list[Path] = Field(default_factory=list, validation_alias="STUDYBOT_BANKS")
+    banks: str = Field(default="", validation_alias="STUDYBOT_BANKS")
+
+    def bank_paths(self) -> list[Path]:
+        """`STUDYBOT_BANKS`: bank files or folders separated by the OS path separator."""
+        return [Path(p) for p in self.banks.split(os.pathsep) if p.strip()]
 
     def resolved_database_url(self) -> str:
         """`DATABASE_URL`, or a SQLite file in the data dir."""

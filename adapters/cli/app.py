@@ -31,7 +31,7 @@ def _default_user() -> str:
 
 def _load_bank(settings: Settings) -> Bank:
     try:
-        return Bank.load(settings.banks_dirs or None)
+        return Bank.load(settings.bank_paths() or None)
     except BankError as error:
         typer.echo("The question bank has problems; nothing was started:", err=True)
         for problem in error.problems:
