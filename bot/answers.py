@@ -17,8 +17,8 @@ CLEAR_MARGIN = 0.08
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
 # Words that name no option on their own: "the" must not pick whichever option contains it.
 STOPWORDS = frozenset(
-    "a an and are as at be by for from i in is it of on or the to use with it's its "
-    "answer option this that".split()
+    {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "i", "in", "is", "it"}
+    | {"of", "on", "or", "the", "to", "use", "with", "its", "answer", "option", "this", "that"}
 )
 
 

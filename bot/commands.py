@@ -70,7 +70,11 @@ def parse_quiz_args(args: str, default_exam: str = DEFAULT_EXAM) -> QuizRequest:
             raise CommandError("The time limit is given twice.")
         minutes = numbers[1]
     if not MIN_COUNT <= count <= MAX_COUNT:
-        raise CommandError(f"A quiz has {MIN_COUNT} to {MAX_COUNT} questions; you asked for {count}.")
+        raise CommandError(
+            f"A quiz has {MIN_COUNT} to {MAX_COUNT} questions; you asked for {count}."
+        )
     if minutes is not None and not 1 <= minutes <= MAX_MINUTES:
-        raise CommandError(f"The time limit is 1 to {MAX_MINUTES} minutes; you asked for {minutes}.")
+        raise CommandError(
+            f"The time limit is 1 to {MAX_MINUTES} minutes; you asked for {minutes}."
+        )
     return QuizRequest(exam_code, tuple(domains), count, minutes, mode)

@@ -74,7 +74,9 @@ class Core:
         user = repository.get_or_create_user(
             db, event.platform, event.user_id, event.display_name, now
         )
-        chat = repository.get_or_create_chat(db, event.platform, event.chat_id, event.chat_kind, now)
+        chat = repository.get_or_create_chat(
+            db, event.platform, event.chat_id, event.chat_kind, now
+        )
         assert user.id is not None and chat.id is not None
         session = repository.active_session(db, user.id, chat.id)
         replies: list[Reply] = []
@@ -85,7 +87,9 @@ class Core:
             if isinstance(event, AnswerChoice) or (
                 isinstance(event, Text) and not event.text.strip().startswith("/")
             ):
-                replies.append(HintReply(text="That answer came after the time limit; not counted."))
+                replies.append(
+                    HintReply(text="That answer came after the time limit; not counted.")
+                )
                 return replies
         if isinstance(event, Text) and event.text.strip().startswith("/"):
             name, _, args = event.text.strip()[1:].partition(" ")
@@ -185,7 +189,9 @@ class Core:
             return [HintReply(text="That quiz has ended. Start a new one with /quiz.")]
         current = self.quizzes.current(db, session)
         if current is None or current[1].ref != event.question_ref:
-            return [HintReply(text="That was for an earlier question; /resume shows the current one.")]
+            return [
+                HintReply(text="That was for an earlier question; /resume shows the current one.")
+            ]
         item, question = current
         count = len(question.options)
         if any(not 0 <= p < count for p in event.choices):
@@ -218,9 +224,8 @@ class Core:
             lines.append(f"{exam.code} - {exam.title} ({total} questions)")
             for domain in exam.domains:
                 count = len(self.bank.select(exam.code, [domain.name]))
-                lines.append(
-                    f"  {domain.key}: {domain.name}, {domain.weight:.0%} of the exam, {count} questions"
-                )
+                share = f"{domain.weight:.0%} of the exam"
+                lines.append(f"  {domain.key}: {domain.name}, {share}, {count} questions")
         return "\n".join(lines)
 
 

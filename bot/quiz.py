@@ -145,9 +145,7 @@ class Quizzes:
             item = self.bank.get(session.item_ids[session.position])
             if item is not None:
                 return item
-            session.item_ids = [
-                i for n, i in enumerate(session.item_ids) if n != session.position
-            ]
+            session.item_ids = [i for n, i in enumerate(session.item_ids) if n != session.position]
             session.current_order = None
             db.add(session)
             db.commit()

@@ -128,7 +128,9 @@ class Item(BaseModel):
                     f"'(Choose {word}.)'"
                 )
         elif stated:
-            raise ValueError(f"the question says 'choose {stated.group(1)}' but one option is correct")
+            raise ValueError(
+                f"the question says 'choose {stated.group(1)}' but one option is correct"
+            )
         texts = [option.text.lower() for option in value]
         if len(set(texts)) != len(texts):
             raise ValueError("two options have the same text")

@@ -48,7 +48,8 @@ def test_a_missing_field_names_the_item_line_and_field() -> None:
 
 def test_an_answer_key_naming_no_option_is_rejected_at_the_options_line() -> None:
     broken = SAMPLE.replace(
-        "      - text: Canary\n        correct: true", "      - text: Canary\n        correct: false"
+        "      - text: Canary\n        correct: true",
+        "      - text: Canary\n        correct: false",
     )
     (problem,) = problems_of(broken)
     options_line = line_of(broken, "- text: Canary")  # where the options list begins
@@ -59,7 +60,12 @@ def test_an_answer_key_naming_no_option_is_rejected_at_the_options_line() -> Non
 @pytest.mark.parametrize(
     ("old", "new", "field", "message"),
     [
-        ("domain: Deployment", "domain: Shipping", "items[3].domain", "not in the DVA-C02 exam guide"),
+        (
+            "domain: Deployment",
+            "domain: Shipping",
+            "items[3].domain",
+            "not in the DVA-C02 exam guide",
+        ),
         (
             "Which two features does an SQS FIFO queue offer? (Choose two.)",
             "Which features does an SQS FIFO queue offer?",
@@ -78,7 +84,12 @@ def test_an_answer_key_naming_no_option_is_rejected_at_the_options_line() -> Non
             "items[3].references",
             "https URL",
         ),
-        ("difficulty: medium\n    question: Which deployment", "difficulty: extreme\n    question: Which deployment", "items[3].difficulty", "Input should be"),
+        (
+            "difficulty: medium\n    question: Which deployment",
+            "difficulty: extreme\n    question: Which deployment",
+            "items[3].difficulty",
+            "Input should be",
+        ),
         ("      - text: Rolling\n", "      - text: Linear\n", "items[3].options", "same text"),
     ],
 )
@@ -115,4 +126,6 @@ def test_one_bad_file_rejects_the_whole_load(tmp_path: Path) -> None:
 
 def test_an_unsupported_format_version_is_named() -> None:
     problems = problems_of(SAMPLE.replace("format: 1", "format: 2", 1))
-    assert problems == ["bank.yaml:1: format: bank format 2 is not supported; this version reads format 1"]
+    assert problems == [
+        "bank.yaml:1: format: bank format 2 is not supported; this version reads format 1"
+    ]

@@ -139,13 +139,17 @@ def test_killed_mid_quiz_a_new_process_resumes_the_same_question(tmp_path: Path)
         (lambda text: text.replace("    tags: [sqs]\n", "    tags: [sqs\n", 1), "not valid YAML"),
         (lambda text: text.replace("    trap: Confusing canary with linear.\n", ""), "trap"),
         (
-            lambda text: text.replace("text: Canary\n        correct: true", "text: Canary\n        correct: false"),
+            lambda text: text.replace(
+                "text: Canary\n        correct: true", "text: Canary\n        correct: false"
+            ),
             "names no option",
         ),
     ],
 )
 def test_a_malformed_bank_stops_the_chat_and_leaves_the_database_untouched(
-    tmp_path: Path, defect, expected: str  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    defect,
+    expected: str,  # type: ignore[no-untyped-def]
 ) -> None:
     bank = tmp_path / "banks" / "mine.yaml"
     bank.parent.mkdir()
@@ -161,15 +165,23 @@ def test_a_malformed_bank_stops_the_chat_and_leaves_the_database_untouched(
 def test_bank_validate_passes_on_what_we_ship_and_fails_on_a_defect(tmp_path: Path) -> None:
     ok = subprocess.run(
         [sys.executable, "-m", "bot", "bank", "validate"],
-        capture_output=True, text=True, env=environment(tmp_path), timeout=60,
+        capture_output=True,
+        text=True,
+        env=environment(tmp_path),
+        timeout=60,
     )
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("OK: ")
     bad = tmp_path / "bad.yaml"
-    bad.write_text((FIXTURE_BANK / "sample.yaml").read_text().replace("domain: Security", "domain: Secure"))
+    bad.write_text(
+        (FIXTURE_BANK / "sample.yaml").read_text().replace("domain: Security", "domain: Secure")
+    )
     failed = subprocess.run(
         [sys.executable, "-m", "bot", "bank", "validate", str(bad)],
-        capture_output=True, text=True, env=environment(tmp_path), timeout=60,
+        capture_output=True,
+        text=True,
+        env=environment(tmp_path),
+        timeout=60,
     )
     assert failed.returncode == 1
     assert f"{bad}:" in failed.stderr and "items[2].domain" in failed.stderr

@@ -98,7 +98,9 @@ async def test_options_are_shuffled_and_the_same_seed_repeats_the_quiz(
 
 
 async def test_same_seed_and_user_on_a_fresh_database_gives_the_same_quiz(
-    tmp_path, bank: Bank, clock: ManualClock  # type: ignore[no-untyped-def]
+    tmp_path,
+    bank: Bank,
+    clock: ManualClock,  # type: ignore[no-untyped-def]
 ) -> None:
     shown = []
     for run in range(2):

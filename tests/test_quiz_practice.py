@@ -24,7 +24,9 @@ async def test_full_practice_quiz_explains_each_answer_and_grades_the_end(
     core: Core, bank: Bank
 ) -> None:
     student = Student(core)
-    replies = await student.command("quiz", "DVA-C02 development security deployment troubleshooting 5")
+    replies = await student.command(
+        "quiz", "DVA-C02 development security deployment troubleshooting 5"
+    )
     assert "5 questions" in only(replies, TextReply).text
     question = only(replies, QuestionReply)
     assert (question.number, question.total, question.mode) == (1, 5, Mode.practice)
@@ -50,7 +52,13 @@ async def test_full_practice_quiz_explains_each_answer_and_grades_the_end(
         if number < 5:
             question = only(replies, QuestionReply)
             assert question.number == number + 1
-    assert verdicts == [Verdict.correct, Verdict.wrong, Verdict.correct, Verdict.wrong, Verdict.correct]
+    assert verdicts == [
+        Verdict.correct,
+        Verdict.wrong,
+        Verdict.correct,
+        Verdict.wrong,
+        Verdict.correct,
+    ]
 
     result = only(replies, QuizResultReply)
     assert (result.score, result.total, result.reason) == (3, 5, EndReason.finished)

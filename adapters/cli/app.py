@@ -42,7 +42,9 @@ def _load_bank(settings: Settings) -> Bank:
 @app.command()
 def chat(
     user: Annotated[str | None, typer.Option(help="Who is studying (default: your login)")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed question order, for repeatable runs")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed question order, for repeatable runs")
+    ] = None,
 ) -> None:
     """Chat with the bot in the terminal: quizzes, answers and explanations, offline."""
     from adapters.cli.chat import run_chat
