@@ -57,11 +57,17 @@ def render_explanation(reply: ExplanationReply) -> str:
     for i, option in enumerate(reply.options):
         mark = "✓" if option.correct else "✗"
         picked = " (your answer)" if option.chosen else ""
-        lines.append(f"  {mark} {letter(i)}) {option.text}{picked}\n      {option.why}")
-    lines.append(f"Explanation: {reply.explanation}")
-    lines.append(f"Exam trap: {reply.trap}")
-    lines.append(f"Key takeaway: {reply.takeaway}")
-    lines.append("Docs: " + " ".join(reply.references))
+        lines.append(f"  {mark} {letter(i)}) {option.text}{picked}")
+        if option.why:
+            lines.append(f"      {option.why}")
+    for label, text in (
+        ("Explanation", reply.explanation),
+        ("Exam trap", reply.trap),
+        ("Key takeaway", reply.takeaway),
+        ("Docs", " ".join(reply.references)),
+    ):
+        if text:  # imported questions may lack some parts
+            lines.append(f"{label}: {text}")
     return "\n".join(lines)
 
 

@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from sqlmodel import Session
 
 from bot import help as helptext
+from bot.admin import import_document, report_item
 from bot.answers import check_count, parse_answer, usage_hint
 from bot.clock import Clock, system_clock
 from bot.commands import CommandError, parse_quiz_args
+from bot.imports import imported_items, imports_stamp
 from bot.quiz import Quizzes
 from bot.storage import repository
 from bot.storage.database import Database
@@ -25,6 +27,7 @@ from bot.types import (
     AnswerChoice,
     ButtonPress,
     Command,
+    Document,
     EndReason,
     Event,
     HintReply,
@@ -45,10 +48,23 @@ class Core:
         self, database: Database, bank: Bank, clock: Clock = system_clock, seed: int | None = None
     ) -> None:
         self.database = database
-        self.bank = bank
+        self.shipped = bank
         self.clock = clock
         self.quizzes = Quizzes(bank, clock, seed)
+        self._imports_stamp: tuple[int, int] | None = None
         self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+
+    @property
+    def bank(self) -> Bank:
+        """The shipped items plus every imported one, as of the last event."""
+        return self.quizzes.bank
+
+    def refresh_bank(self, db: Session) -> None:
+        """Pick up items imported by any process since we last looked (one small query)."""
+        stamp = imports_stamp(db)
+        if stamp != self._imports_stamp:
+            self.quizzes.bank = self.shipped.with_imported(imported_items(db))
+            self._imports_stamp = stamp
 
     async def handle(self, event: Event) -> list[Reply]:
         """Answer one event. Unexpected failures become a polite message, never a traceback."""
@@ -71,6 +87,7 @@ class Core:
 
     def _dispatch(self, db: Session, event: Event) -> list[Reply]:
         now = self.clock()
+        self.refresh_bank(db)
         user = repository.get_or_create_user(
             db, event.platform, event.user_id, event.display_name, now
         )
@@ -110,6 +127,9 @@ class Core:
             replies.extend(self._choice(db, event, session))
         elif isinstance(event, ButtonPress):
             replies.extend(self._button(event))
+        elif isinstance(event, Document):
+            replies.extend(import_document(db, event, self.shipped, now))
+            self.refresh_bank(db)
         return replies
 
     def _command(
@@ -128,6 +148,8 @@ class Core:
             return [TextReply(text=helptext.help_text())]
         if name == "exams":
             return [TextReply(text=self._exams_text())]
+        if name == "report":
+            return report_item(db, user, event.args, self.bank, self.clock())
         if name == "quiz":
             return self._start_quiz(db, event, user, chat, session)
         if name == "resume":

@@ -10,6 +10,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("stop", "End the test now and grade what you answered"),
     ("resume", "Show the question you are on"),
     ("exams", "List the exams and their domains"),
+    ("report", "Flag a doubtful question: /report ID what is wrong (ID optional after an answer)"),
 )
 
 GREETING = (
@@ -22,6 +23,13 @@ GREETING = (
 )
 
 
+IMPORT_HELP = (
+    "Admins can import questions: send a file in our YAML/JSON bank format, CSV, Moodle GIFT "
+    "(.gift) or Aiken (.txt), with the exam and domain in the caption when the file does not "
+    "say them (for example: DVA-C02 security)."
+)
+
+
 def help_text() -> str:
     lines = ["Commands:"]
     lines += [f"/{name} - {summary}" for name, summary in COMMANDS]
@@ -29,4 +37,5 @@ def help_text() -> str:
         "In /quiz: 'exam' turns on exam mode (no feedback until the end); the first number is "
         "the question count (1-100, default 10), the second the time limit in minutes."
     )
+    lines.append(IMPORT_HELP)
     return "\n".join(lines)

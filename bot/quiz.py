@@ -214,18 +214,18 @@ class Quizzes:
             FollowUp(text=text, data=follow_up_data(item.id, n))
             for n, text in enumerate(item.follow_ups)
         )
-        return [
-            ExplanationReply(
-                item_id=item.id,
-                verdict=verdict,
-                options=options,
-                explanation=item.explanation,
-                trap=item.trap,
-                takeaway=item.takeaway,
-                references=tuple(item.references),
-            ),
-            FollowUpsReply(suggestions=suggestions),
-        ]
+        explanation = ExplanationReply(
+            item_id=item.id,
+            verdict=verdict,
+            options=options,
+            explanation=item.explanation,
+            trap=item.trap,
+            takeaway=item.takeaway,
+            references=tuple(item.references),
+        )
+        if not suggestions:  # an imported question without suggested follow-ups
+            return [explanation]
+        return [explanation, FollowUpsReply(suggestions=suggestions)]
 
     # ------------------------------------------------------------ ending
 

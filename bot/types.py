@@ -47,6 +47,7 @@ class Event:
     user_id: str
     display_name: str = ""
     chat_kind: ChatKind = ChatKind.private
+    is_admin: bool = False  # the adapter knows (a group admin, a configured operator)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +82,15 @@ class ButtonPress(Event):
     """A button carrying `data` that the core produced (a suggested follow-up, say)."""
 
     data: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Document(Event):
+    """A file sent to the bot, such as a question bank to import; `caption` is its message."""
+
+    filename: str
+    content: bytes
+    caption: str = ""
 
 
 # ---------------------------------------------------------------- replies

@@ -6,7 +6,8 @@ to the line it came from. A file with any defect is rejected whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,14 @@ from pydantic import ValidationError
 from knowledge.schema import BankFile, Item
 
 BANKS_DIR = Path(__file__).parent / "banks"
+BANK_SUFFIXES = (".yaml", ".yml", ".json")
+# Two questions sharing this share of their (non-trivial) words are near-duplicates. The most
+# similar distinct pair we ship shares 45%; a lightly reworded copy shares far more.
+NEAR_DUPLICATE = 0.75
+QUESTION_STOPWORDS = frozenset(
+    {"a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "which", "what"}
+    | {"that", "with", "it", "its", "this", "be", "by", "as", "at", "from", "choose", "two"}
+)
 
 
 @dataclass(frozen=True)
@@ -89,8 +98,21 @@ def _problems_from(error: ValidationError, root: yaml.Node, file: str) -> list[B
     return problems
 
 
-def parse_bank_text(text: str, file: str) -> list[Item]:
-    """Parse and validate one bank file's text; raise BankError listing every defect."""
+@dataclass(frozen=True)
+class Located:
+    """An item with the place it was read from, for errors that span files."""
+
+    item: Item
+    file: str
+    line: int
+
+
+def parse_located(text: str, file: str, *, complete: bool = True) -> list[Located]:
+    """Parse and validate one bank file's text (YAML, or JSON, which YAML reads too).
+
+    Raises BankError listing every defect. `complete=False` accepts items without rationales,
+    traps, takeaways, follow-ups or references, as teachers' own questions often are.
+    """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -102,55 +124,99 @@ def parse_bank_text(text: str, file: str) -> list[Item]:
     if root is None or not isinstance(data, dict):
         raise BankError([BankProblem(file, 1, "", "expected a mapping with 'format' and 'items'")])
     try:
-        bank = BankFile.model_validate(data)
+        bank = BankFile.model_validate(data, context={"complete": complete})
     except ValidationError as exc:
         raise BankError(_problems_from(exc, root, file)) from None
-    problems = []
-    seen: dict[str, int] = {}
-    for index, item in enumerate(bank.items):
-        line = _node_for(root, ("items", index))[0].start_mark.line + 1
-        if item.id in seen:
-            problems.append(
-                BankProblem(file, line, f"items[{index}].id", f"duplicate id {item.id!r}")
-            )
-        seen[item.id] = line
+    located = [
+        Located(item, file, _node_for(root, ("items", index))[0].start_mark.line + 1)
+        for index, item in enumerate(bank.items)
+    ]
+    problems = check_across(located)
     if problems:
         raise BankError(problems)
-    return bank.items
+    return located
+
+
+def parse_bank_text(text: str, file: str, *, complete: bool = True) -> list[Item]:
+    return [entry.item for entry in parse_located(text, file, complete=complete)]
+
+
+def _question_words(question: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z0-9]+", question.lower())) - QUESTION_STOPWORDS
+
+
+def overlap(question: str, other: str) -> float:
+    """The share of non-trivial words two questions have in common (0 to 1)."""
+    mine, theirs = _question_words(question), _question_words(other)
+    return len(mine & theirs) / len(mine | theirs) if mine and theirs else 0.0
+
+
+def check_across(located: Sequence[Located]) -> list[BankProblem]:
+    """Duplicate ids and near-duplicate questions (word overlap of at least NEAR_DUPLICATE)."""
+    problems: list[BankProblem] = []
+    first: dict[str, Located] = {}
+    for entry in located:
+        earlier = first.setdefault(entry.item.id, entry)
+        if earlier is not entry:
+            problems.append(
+                BankProblem(
+                    entry.file,
+                    entry.line,
+                    "id",
+                    f"duplicate id {entry.item.id!r}, first at {earlier.file}:{earlier.line}",
+                )
+            )
+    words = [(entry, _question_words(entry.item.question)) for entry in located]
+    for index, (entry, mine) in enumerate(words):
+        for other, theirs in words[:index]:
+            if other.item.id == entry.item.id or not mine or not theirs:
+                continue
+            overlap = len(mine & theirs) / len(mine | theirs)
+            if overlap >= NEAR_DUPLICATE:
+                problems.append(
+                    BankProblem(
+                        entry.file,
+                        entry.line,
+                        "question",
+                        f"near-duplicate of {other.item.id} at {other.file}:{other.line} "
+                        f"({overlap:.0%} of the words are shared)",
+                    )
+                )
+    return problems
 
 
 def bank_files(paths: Iterable[Path]) -> list[Path]:
-    """Every .yaml/.yml file under the given files or folders, in a stable order."""
+    """Every .yaml/.yml/.json file under the given files or folders, in a stable order."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*.y*ml") if p.suffix in (".yaml", ".yml")))
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix in BANK_SUFFIXES))
         else:
             files.append(path)
     return files
 
 
-def load_banks(paths: Iterable[Path] | None = None) -> list[Item]:
-    """Load every bank under `paths` (default: the shipped banks); all or nothing."""
+def load_located(paths: Iterable[Path] | None = None) -> list[Located]:
+    """Every item under `paths` (default: the shipped banks) with its place; all or nothing."""
     problems: list[BankProblem] = []
-    items: list[Item] = []
-    origin: dict[str, str] = {}
+    located: list[Located] = []
     for path in bank_files(paths if paths is not None else [BANKS_DIR]):
         try:
-            loaded = parse_bank_text(path.read_text(encoding="utf-8"), str(path))
+            located.extend(parse_located(path.read_text(encoding="utf-8"), str(path)))
         except BankError as exc:
             problems.extend(exc.problems)
-            continue
-        except OSError as exc:
-            problems.append(BankProblem(str(path), 1, "", f"cannot read: {exc.strerror}"))
-            continue
-        for item in loaded:
-            if item.id in origin:
-                problems.append(
-                    BankProblem(str(path), 1, "id", f"id {item.id!r} is also in {origin[item.id]}")
-                )
-            origin[item.id] = str(path)
-        items.extend(loaded)
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(BankProblem(str(path), 1, "", f"cannot read: {exc}"))
+    problems.extend(check_across(located))
     if problems:
-        raise BankError(problems)
-    return items
+        raise BankError(_unique(problems))
+    return located
+
+
+def _unique(problems: list[BankProblem]) -> list[BankProblem]:
+    return list(dict.fromkeys(problems))
+
+
+def load_banks(paths: Iterable[Path] | None = None) -> list[Item]:
+    """Load every bank under `paths` (default: the shipped banks); all or nothing."""
+    return [entry.item for entry in load_located(paths)]

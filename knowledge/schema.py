@@ -1,7 +1,7 @@
 """The question bank format, version 1, as pydantic models.
 
 A bank file is YAML: `format: 1` and a list of `items`. The models check one item on its own;
-checks across items (duplicate ids) live in the loader.
+checks across items (duplicate and near-duplicate questions) live in the loader.
 """
 
 from __future__ import annotations
@@ -43,21 +43,39 @@ class Difficulty(StrEnum):
     hard = "hard"
 
 
+def _complete(info: ValidationInfo) -> bool:
+    """Our own banks must be complete; a teacher's import may lack traps, rationales and links."""
+    return bool(info.context and info.context.get("complete"))
+
+
+def _required_text(value: str, info: ValidationInfo, what: str) -> str:
+    value = value.strip()
+    if not value and _complete(info):
+        raise ValueError(f"is missing: {what}")
+    return _without_letter_reference(value) if value else value
+
+
 class Option(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: Text
     correct: bool
-    why: Text = Field(description="Why this option is right or wrong.")
+    why: str = Field(default="", validate_default=True)
 
     @field_validator("why")
     @classmethod
-    def _no_letters(cls, value: str) -> str:
-        return _without_letter_reference(value)
+    def _rationale(cls, value: str, info: ValidationInfo) -> str:
+        return _required_text(
+            value, info, "every option needs a rationale (why it is right or wrong)"
+        )
 
 
 class Item(BaseModel):
-    """One practice question with everything a student sees after answering it."""
+    """One practice question with everything a student sees after answering it.
+
+    Validate with `context={"complete": True}` for the banks we ship: then every rationale,
+    the trap, the takeaway, three follow-ups, tags and references are required.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -65,15 +83,15 @@ class Item(BaseModel):
     version: int = Field(default=1, ge=1)
     exam: str
     domain: str
-    tags: list[Text] = Field(min_length=1)
-    difficulty: Difficulty
+    tags: list[Text] = Field(default_factory=list, validate_default=True)
+    difficulty: Difficulty = Difficulty.medium
     question: Text
-    options: list[Option] = Field(min_length=4, max_length=6)
-    explanation: Text
-    trap: Text
-    takeaway: Text
-    follow_ups: list[Text] = Field(min_length=3, max_length=3)
-    references: list[Text] = Field(min_length=1)
+    options: list[Option] = Field(min_length=2, max_length=6)
+    explanation: str = Field(default="", validate_default=True)
+    trap: str = Field(default="", validate_default=True)
+    takeaway: str = Field(default="", validate_default=True)
+    follow_ups: list[Text] = Field(default_factory=list, max_length=3, validate_default=True)
+    references: list[Text] = Field(default_factory=list, validate_default=True)
 
     @field_validator("id")
     @classmethod
@@ -91,12 +109,28 @@ class Item(BaseModel):
             raise ValueError(f"unknown exam {value!r}; known: {', '.join(EXAMS)}")
         return value
 
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if not value and _complete(info):
+            raise ValueError("is missing: at least one topic tag")
+        return value
+
     @field_validator("references")
     @classmethod
-    def _https_references(cls, value: list[str]) -> list[str]:
+    def _https_references(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if not value and _complete(info):
+            raise ValueError("is missing: at least one documentation reference")
         for ref in value:
             if not ref.startswith("https://"):
                 raise ValueError(f"a reference must be an https URL, got {ref!r}")
+        return value
+
+    @field_validator("follow_ups")
+    @classmethod
+    def _three_follow_ups(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if len(value) != 3 and _complete(info):
+            raise ValueError(f"needs exactly three suggested follow-up questions, has {len(value)}")
         return value
 
     @field_validator("domain")
@@ -118,28 +152,41 @@ class Item(BaseModel):
             raise ValueError("no option is marked correct: the answer key names no option")
         if correct == len(value):
             raise ValueError("every option is marked correct; at least one must be wrong")
-        question = str(info.data.get("question", "")).lower()
-        stated = re.search(r"choose (two|three|four)", question)
-        if correct > 1:
-            word = CHOOSE_WORDS.get(correct, str(correct))
-            if not stated or stated.group(1) != word:
+        if _complete(info):
+            if not 4 <= len(value) <= 6:
+                raise ValueError(f"an item has 4 to 6 options, this one has {len(value)}")
+            question = str(info.data.get("question", "")).lower()
+            stated = re.search(r"choose (two|three|four)", question)
+            if correct > 1:
+                word = CHOOSE_WORDS.get(correct, str(correct))
+                if not stated or stated.group(1) != word:
+                    raise ValueError(
+                        f"{correct} options are marked correct, so the question must say "
+                        f"'(Choose {word}.)'"
+                    )
+            elif stated:
                 raise ValueError(
-                    f"{correct} options are marked correct, so the question must say "
-                    f"'(Choose {word}.)'"
+                    f"the question says 'choose {stated.group(1)}' but one option is correct"
                 )
-        elif stated:
-            raise ValueError(
-                f"the question says 'choose {stated.group(1)}' but one option is correct"
-            )
         texts = [option.text.lower() for option in value]
         if len(set(texts)) != len(texts):
             raise ValueError("two options have the same text")
         return value
 
-    @field_validator("explanation", "trap", "takeaway")
+    @field_validator("explanation")
     @classmethod
-    def _no_letters(cls, value: str) -> str:
-        return _without_letter_reference(value)
+    def _explanation(cls, value: str, info: ValidationInfo) -> str:
+        return _required_text(value, info, "the explanation")
+
+    @field_validator("trap")
+    @classmethod
+    def _trap(cls, value: str, info: ValidationInfo) -> str:
+        return _required_text(value, info, "the exam trap")
+
+    @field_validator("takeaway")
+    @classmethod
+    def _takeaway(cls, value: str, info: ValidationInfo) -> str:
+        return _required_text(value, info, "the key takeaway")
 
     def correct_indices(self) -> list[int]:
         return [i for i, option in enumerate(self.options) if option.correct]

@@ -43,7 +43,7 @@ def test_a_missing_field_names_the_item_line_and_field() -> None:
     broken = SAMPLE.replace("    trap: Confusing canary with linear.\n", "", 1)
     (problem,) = problems_of(broken)
     item_line = line_of(broken, "- id: t-dep-1")
-    assert problem == f"bank.yaml:{item_line}: items[3].trap (item t-dep-1): is missing"
+    assert problem == f"bank.yaml:{item_line}: items[3].trap (item t-dep-1): is missing: the exam trap"
 
 
 def test_an_answer_key_naming_no_option_is_rejected_at_the_options_line() -> None:
@@ -113,7 +113,10 @@ def test_duplicate_ids_across_files_are_rejected(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text(SAMPLE)
     with pytest.raises(BankError) as caught:
         load_banks([tmp_path])
-    assert any("also in" in str(p) and "b.yaml" in str(p) for p in caught.value.problems)
+    problems = [str(p) for p in caught.value.problems]
+    assert len(problems) == 6  # one per item of the second file, none twice
+    assert all(p.startswith(f"{tmp_path / 'b.yaml'}:") for p in problems)
+    assert all("duplicate id" in p and f"first at {tmp_path / 'a.yaml'}:" in p for p in problems)
 
 
 def test_one_bad_file_rejects_the_whole_load(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import logging
 import sys
 from pathlib import Path
@@ -10,11 +11,23 @@ from typing import Annotated
 
 import typer
 
+from bot.clock import system_clock
 from bot.config import Settings
 from bot.core import Core
+from bot.imports import import_located, imported_items
+from bot.reports import bank_summary, list_reports
 from bot.storage.database import Database
 from knowledge.bank import Bank
-from knowledge.loader import BankError, load_banks
+from knowledge.importers import FORMATS, ImportDefaults, guess_format, parse_import
+from knowledge.loader import (
+    BANKS_DIR,
+    BankError,
+    BankProblem,
+    Located,
+    bank_files,
+    check_across,
+    parse_located,
+)
 from knowledge.notes import load_notes
 
 app = typer.Typer(help="A study assistant for AWS certification exams.", no_args_is_help=True)
@@ -52,8 +65,7 @@ def chat(
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
     bank = _load_bank(settings)  # before the database: a bad bank leaves it untouched
-    database = Database(settings.resolved_database_url())
-    database.migrate()
+    database = _open_database(settings)
     core = Core(database, bank, seed=seed)
     try:
         run_chat(core, user or _default_user(), settings.data_dir / "chat_history")
@@ -61,28 +73,152 @@ def chat(
         database.dispose()
 
 
+def _open_database(settings: Settings) -> Database:
+    database = Database(settings.resolved_database_url())
+    database.migrate()
+    return database
+
+
+def _echo_problems(problems: list[BankProblem]) -> None:
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    typer.echo(f"{len(problems)} problem(s) found.", err=True)
+
+
 @bank_app.command("validate")
 def bank_validate(
     paths: Annotated[list[Path] | None, typer.Argument(help="Bank files or folders")] = None,
+    import_rules: Annotated[
+        bool, typer.Option("--import-rules", help="Check as an import: rationales etc. optional")
+    ] = False,
 ) -> None:
-    """Check bank files (default: the shipped banks and notes); exit 1 listing every problem."""
-    problems = []
-    items = notes = 0
-    try:
-        items = len(load_banks(paths or None))
-    except BankError as error:
-        problems.extend(error.problems)
+    """Check banks (default: everything shipped, notes too); exit 1 listing every problem.
+
+    Our own banks must be complete (rationales, trap, takeaway, follow-ups, references).
+    CSV, GIFT and Aiken files are checked as imports.
+    """
+    problems: list[BankProblem] = []
+    located: list[Located] = []
+    notes = 0
+    for path in bank_files(paths or [BANKS_DIR]):
+        fmt = guess_format(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+            if fmt in ("yaml", "json") and not import_rules:
+                located.extend(parse_located(text, str(path)))
+            elif fmt:
+                located.extend(parse_import(text, str(path), fmt))
+            else:
+                problems.append(BankProblem(str(path), 1, "", "unknown file type"))
+        except BankError as error:
+            problems.extend(error.problems)
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(BankProblem(str(path), 1, "", f"cannot read: {error}"))
+    problems.extend(p for p in check_across(located) if p not in problems)
     if not paths:
         try:
             notes = len(load_notes())
         except BankError as error:
             problems.extend(error.problems)
-    for problem in problems:
-        typer.echo(str(problem), err=True)
     if problems:
-        typer.echo(f"{len(problems)} problem(s) found.", err=True)
+        _echo_problems(problems)
         raise typer.Exit(1)
-    typer.echo(f"OK: {items} items" + (f", {notes} notes" if not paths else ""))
+    typer.echo(f"OK: {len(located)} items" + (f", {notes} notes" if not paths else ""))
+
+
+@bank_app.command("list")
+def bank_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Items per exam and domain (shipped and imported), the choose-N share, the notes count."""
+    settings = Settings()
+    shipped = _load_bank(settings)
+    database = _open_database(settings)
+    with database.session() as db:
+        imported = imported_items(db)
+    database.dispose()
+    summary = bank_summary(shipped.with_imported(imported), len(load_notes()), imported)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    for code, exam in summary["exams"].items():
+        share = exam["choose_n"] / exam["items"] if exam["items"] else 0
+        typer.echo(
+            f"{code}: {exam['items']} items ({exam['imported']} imported), "
+            f"{exam['choose_n']} choose-N ({share:.0%})"
+        )
+        for domain, count in exam["domains"].items():
+            typer.echo(f"  {domain}: {count}")
+    typer.echo(f"Study notes: {summary['notes']}")
+
+
+@bank_app.command("import")
+def bank_import(
+    file: Annotated[Path, typer.Argument(help="The file to import", exists=True, dir_okay=False)],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="yaml, json, csv, gift or aiken")
+    ] = None,
+    exam: Annotated[str | None, typer.Option(help="Exam for formats that lack it")] = None,
+    domain: Annotated[str | None, typer.Option(help="Domain for formats that lack it")] = None,
+) -> None:
+    """Import a teacher's questions: all or nothing, idempotent, quizzable at once."""
+    fmt = fmt or guess_format(file)
+    if fmt not in FORMATS:
+        typer.echo(f"Give --format: one of {', '.join(FORMATS)}.", err=True)
+        raise typer.Exit(2)
+    settings = Settings()
+    shipped = _load_bank(settings)
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+        located = parse_import(text, str(file), fmt, ImportDefaults(exam=exam, domain=domain))
+        database = _open_database(settings)
+        try:
+            with database.session() as db:
+                summary = import_located(
+                    db,
+                    located,
+                    source=file.name,
+                    imported_by=f"cli:{_default_user()}",
+                    shipped=shipped,
+                    now=system_clock(),
+                )
+        finally:
+            database.dispose()
+    except BankError as error:
+        typer.echo(f"Nothing was imported from {file}:", err=True)
+        _echo_problems(error.problems)
+        raise typer.Exit(1) from None
+    typer.echo(summary.text())
+
+
+@bank_app.command("reports")
+def bank_reports(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Students' reports on doubtful items, newest first, for the maintainers."""
+    settings = Settings()
+    bank = _load_bank(settings)
+    database = _open_database(settings)
+    with database.session() as db:
+        rows = list_reports(db)
+    database.dispose()
+    if as_json:
+        typer.echo(json.dumps([r | {"current_version": _version(bank, r)} for r in rows], indent=2))
+        return
+    if not rows:
+        typer.echo("No reports.")
+    for r in rows:
+        current = _version(bank, r)
+        stale = f" (item is now v{current})" if current and current != r["item_version"] else ""
+        typer.echo(
+            f"{r['created_at']} {r['item_id']} v{r['item_version']}{stale} "
+            f"by {r['reporter']}: {r['reason']}"
+        )
+
+
+def _version(bank: Bank, report: dict[str, object]) -> int | None:
+    item = bank.get(str(report["item_id"]))
+    return item.version if item else None
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from adapters.text import render
 from bot.core import Core
 from bot.types import (
     ButtonPress,
+    Document,
     ExplanationReply,
     FollowUpsReply,
     HintReply,
@@ -42,17 +43,44 @@ class TerminalChat:
         self.console = Console(highlight=False) if rich else None
         self.follow_ups: tuple[str, ...] = ()
 
-    def _event(self, line: str) -> Text | ButtonPress:
+    def _event(self, line: str) -> Text | ButtonPress | Document | HintReply:
         base = {"platform": PLATFORM, "chat_id": f"cli:{self.user}", "user_id": self.user}
         stripped = line.strip()
+        if stripped.startswith("/import"):
+            return self._document(stripped.removeprefix("/import").strip(), base)
         if len(stripped) == 2 and stripped[0] == "?" and stripped[1].isdigit():
             index = int(stripped[1]) - 1
             if 0 <= index < len(self.follow_ups):
                 return ButtonPress(**base, display_name=self.user, data=self.follow_ups[index])
         return Text(**base, display_name=self.user, text=line)
 
+    def _document(self, args: str, base: dict[str, str]) -> Document | HintReply:
+        """`/import PATH [EXAM DOMAIN]`: the terminal's user runs the bot, so is its admin."""
+        path_text, _, caption = args.partition(" ")
+        if not path_text:
+            return HintReply(
+                text="Usage: /import PATH [EXAM DOMAIN], e.g. /import mine.gift DVA-C02 security"
+            )
+        path = Path(path_text).expanduser()
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            return HintReply(text=f"Cannot read {path}: {error.strerror}.")
+        return Document(
+            **base,
+            display_name=self.user,
+            is_admin=True,
+            filename=path.name,
+            content=content,
+            caption=caption,
+        )
+
     async def send(self, line: str) -> list[Reply]:
-        replies = await self.core.handle(self._event(line))
+        event = self._event(line)
+        if isinstance(event, HintReply):
+            self.show(event)
+            return [event]
+        replies = await self.core.handle(event)
         for reply in replies:
             if isinstance(reply, FollowUpsReply):
                 self.follow_ups = tuple(s.data for s in reply.suggestions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -90,3 +91,46 @@ class Answer(SQLModel, table=True):
     skipped: bool = False
     answered_at: datetime = Field(sa_type=UTCDateTime)
     time_taken_ms: int = 0
+
+
+class ImportedItem(SQLModel, table=True):
+    """A question a teacher or admin imported; `data` is the item in the bank format."""
+
+    __tablename__ = "imported_items"
+
+    id: str = Field(primary_key=True, max_length=64)
+    version: int = 1
+    exam: str = Field(max_length=32)
+    domain: str = Field(max_length=64)
+    source: str = Field(max_length=256)
+    content_hash: str = Field(max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    imported_by: str = Field(default="", max_length=160)
+    imported_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ItemHistory(SQLModel, table=True):
+    """Earlier versions of imported items, so answers to an old version stay explainable."""
+
+    __tablename__ = "item_history"
+    __table_args__ = (UniqueConstraint("item_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: str = Field(max_length=64)
+    version: int
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    replaced_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Report(SQLModel, table=True):
+    """A student's flag on a doubtful item, for the maintainers."""
+
+    __tablename__ = "reports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: str = Field(max_length=64, index=True)
+    item_version: int = 1
+    user_id: int = Field(foreign_key="users.id")
+    reason: str = Field(max_length=1000)
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,66 @@
+"""Bringing a teacher's own questions in: our YAML/JSON format, CSV, Moodle GIFT and Aiken.
+
+Every parser returns located items or raises BankError listing every problem with its line:
+an import is all or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.loader import BankError, BankProblem, Located, parse_located
+
+FORMATS = ("yaml", "json", "csv", "gift", "aiken")
+SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".csv": "csv", ".gift": "gift"}
+
+
+@dataclass(frozen=True)
+class ImportDefaults:
+    """What a format cannot say itself: which exam and domain the questions belong to."""
+
+    exam: str | None = None
+    domain: str | None = None
+
+
+def item_id(prefix: str, title: str | None, question: str) -> str:
+    """A stable id: from the question's title when it has one, else from its text.
+
+    Stable ids make re-importing the same file idempotent.
+    """
+    if title:
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:30].strip("-")
+        if len(slug) >= 2:
+            return f"{prefix}-{slug}"
+    digest = hashlib.sha1(" ".join(question.lower().split()).encode()).hexdigest()[:10]
+    return f"{prefix}-{digest}"
+
+
+def guess_format(path: Path) -> str | None:
+    """The format from the file name; Aiken files are plain .txt."""
+    if path.suffix.lower() == ".txt":
+        return "aiken"
+    return SUFFIXES.get(path.suffix.lower())
+
+
+def parse_import(
+    text: str, file: str, fmt: str, defaults: ImportDefaults = ImportDefaults()
+) -> list[Located]:
+    """Parse an import in `fmt`; raise BankError with every problem, file and line."""
+    if fmt in ("yaml", "json"):
+        return parse_located(text, file, complete=False)
+    if fmt == "csv":
+        from knowledge.importers.csv_format import parse_csv
+
+        return parse_csv(text, file, defaults)
+    if fmt == "gift":
+        from knowledge.importers.gift import parse_gift
+
+        return parse_gift(text, file, defaults)
+    if fmt == "aiken":
+        from knowledge.importers.aiken import parse_aiken
+
+        return parse_aiken(text, file, defaults)
+    raise BankError([BankProblem(file, 1, "", f"unknown format {fmt!r}; use one of {FORMATS}")])
