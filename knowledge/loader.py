@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from knowledge.schema import BankFile, Item
 
 BANKS_DIR = Path(__file__).parent / "banks"
+FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 BANK_SUFFIXES = (".yaml", ".yml", ".json")
 # Two questions sharing this share of their (non-trivial) words are near-duplicates. The most
 # similar distinct pair we ship shares 45%; a lightly reworded copy shares far more.
@@ -114,8 +115,8 @@ def parse_located(text: str, file: str, *, complete: bool = True) -> list[Locate
     traps, takeaways, follow-ups or references, as teachers' own questions often are.
     """
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=FastLoader)
+        data = FastLoader(text).get_single_data() if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark else 1

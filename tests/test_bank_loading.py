@@ -43,7 +43,9 @@ def test_a_missing_field_names_the_item_line_and_field() -> None:
     broken = SAMPLE.replace("    trap: Confusing canary with linear.\n", "", 1)
     (problem,) = problems_of(broken)
     item_line = line_of(broken, "- id: t-dep-1")
-    assert problem == f"bank.yaml:{item_line}: items[3].trap (item t-dep-1): is missing: the exam trap"
+    assert (
+        problem == f"bank.yaml:{item_line}: items[3].trap (item t-dep-1): is missing: the exam trap"
+    )
 
 
 def test_an_answer_key_naming_no_option_is_rejected_at_the_options_line() -> None:
@@ -132,3 +134,36 @@ def test_an_unsupported_format_version_is_named() -> None:
     assert problems == [
         "bank.yaml:1: format: bank format 2 is not supported; this version reads format 1"
     ]
+
+
+def test_an_option_without_a_rationale_is_rejected_in_our_banks() -> None:
+    broken = SAMPLE.replace("        why: Route 53 is DNS.\n", "", 1)
+    (problem,) = problems_of(broken)
+    assert (
+        f"bank.yaml:{line_of(broken, '- text: Amazon Route 53')}: items[0].options[1].why"
+        in problem
+    )
+    assert "needs a rationale" in problem
+    # a teacher's import may leave rationales out
+    assert len(parse_bank_text(broken, "bank.yaml", complete=False)) == 6
+
+
+def test_a_choose_n_question_whose_key_has_another_size_is_rejected() -> None:
+    broken = SAMPLE.replace(
+        "      - text: Unlimited throughput without batching\n        correct: false",
+        "      - text: Unlimited throughput without batching\n        correct: true",
+    )
+    (problem,) = problems_of(broken)
+    assert "items[1].options" in problem
+    assert "3 options are marked correct, so the question must say '(Choose three.)'" in problem
+
+
+def test_a_near_duplicate_question_is_named_with_both_places() -> None:
+    copy = SAMPLE.split("  - id: t-dev-2")[0].split("items:\n")[1]
+    copy = copy.replace("t-dev-1", "t-dev-9").replace(
+        "Which service buffers messages", "Which AWS service buffers messages"
+    )
+    problems = problems_of(SAMPLE + copy)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"bank.yaml:{line_of(SAMPLE + copy, '- id: t-dev-9')}: question:")
+    assert "near-duplicate of t-dev-1 at bank.yaml:3" in problems[0]

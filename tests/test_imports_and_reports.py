@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from bot.core import Core
 from bot.storage.models import Answer, ImportedItem, ItemHistory, Report
-from bot.types import Document, ExplanationReply, HintReply, QuestionReply, TextReply
+from bot.types import Document, TextReply
 from knowledge.bank import Bank
-from tests.student import Student, hints, of_type, only
+from tests.student import Student, hints, only
 
 TEACHER_BANK = """format: 1
 items:
@@ -126,11 +126,12 @@ async def test_a_fixed_item_gets_a_new_version_and_old_answers_stay_apart(
     await student.say(student.right_letters(core.bank))
     await student.command("stop")
 
-    fixed = one_item.replace("How long one invocation may run", "how long one invocation may run")
-    fixed = fixed.replace(
+    rationale = "        why: Concurrency is about parallel runs.\n"
+    fixed = one_item.replace(
         "correct: false\n      - text: The ephemeral",
-        "correct: false\n        why: Concurrency is about parallel runs.\n      - text: The ephemeral",
+        f"correct: false\n{rationale}      - text: The ephemeral",
     )
+    assert fixed != one_item
     replies = await send(core, document(admin, fixed))
     assert "1 updated" in only(replies, TextReply).text
     (row,) = imported_rows(core)

@@ -31,3 +31,53 @@ def test_shipped_bank_covers_the_starter_topics() -> None:
 def test_shipped_notes_load() -> None:
     notes = load_notes()
     assert all(note.sections() for note in notes)
+
+
+def test_banks_follow_the_exam_guide_weights_within_three_points() -> None:
+    bank = Bank.load()
+    minimum = {"DVA-C02": 130, "CLF-C02": 65}
+    for code, exam in EXAMS.items():
+        items = bank.select(code)
+        assert len(items) >= minimum[code]
+        for domain in exam.domains:
+            share = sum(item.domain == domain.name for item in items) / len(items)
+            assert abs(share - domain.weight) <= 0.03, (code, domain.name, round(share, 3))
+        assert sum(item.choose > 1 for item in items) / len(items) >= 0.15
+
+
+def test_every_product_topic_has_an_item() -> None:
+    """The seed topics of the product brief, each found in some item's text or tags."""
+    topics = {
+        "serialization": ("serializ", "marshal", "base64"),
+        "secrets manager vs parameter store": ("parameter store",),
+        "unit testing with the sdk stubber": ("stubber",),
+        "canary deployments": ("canary",),
+        "lambda in a vpc reaching rds": ("rds proxy", "vpc"),
+        "dynamodb encryption at rest": ("encryption at rest",),
+        "sts federation": ("assumerolewithwebidentity", "federat"),
+        "backoff and jitter": ("jitter",),
+        "sqs fifo message groups": ("message group",),
+        "kms automatic rotation": ("automatic rotation", "automatic key rotation"),
+        "api gateway stage variables": ("stage variable",),
+        "api gateway mock integration": ("mock integration",),
+        "git branching with codecommit": ("codecommit",),
+        "sam cli local testing": ("sam local",),
+        "dynamodb query vs scan": ("scan",),
+        "codepipeline stages": ("codepipeline",),
+        "step functions orchestration": ("step functions",),
+    }
+    texts = [
+        " ".join([i.question, i.explanation, *i.tags, *(o.text for o in i.options)]).lower()
+        for i in Bank.load().select("DVA-C02")
+    ]
+    missing = [t for t, words in topics.items() if not any(w in x for x in texts for w in words)]
+    assert missing == []
+    clf = [" ".join([i.question, *i.tags]).lower() for i in Bank.load().select("CLF-C02")]
+    assert any("step functions" in t or "step-functions" in t for t in clf)
+
+
+def test_the_key_is_not_given_away_by_length() -> None:
+    """In single-answer items the correct option is the longest one in a minority of items."""
+    single = [item for item in Bank.load().items() if item.choose == 1]
+    longest = sum(max(item.options, key=lambda o: len(o.text)).correct for item in single)
+    assert longest / len(single) < 0.35, f"{longest} of {len(single)}"
