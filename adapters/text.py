@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.answers import letter
 from bot.types import (
+    AnswerReply,
     EndReason,
     ExplanationReply,
     FollowUpsReply,
@@ -102,6 +103,16 @@ def render_result(reply: QuizResultReply) -> str:
     return "\n".join(lines)
 
 
+def render_answer(reply: AnswerReply) -> str:
+    lines = [reply.text]
+    if reply.note:
+        lines.append(f"({reply.note})")
+    if reply.sources:
+        lines.append("Sources: " + "; ".join(f"{s.id} ({s.title})" for s in reply.sources))
+    lines.append(f"⚠ {reply.disclaimer}")
+    return "\n".join(lines)
+
+
 def render(reply: Reply, now: datetime | None = None) -> str:
     """Any reply as plain text."""
     if isinstance(reply, QuestionReply):
@@ -112,6 +123,8 @@ def render(reply: Reply, now: datetime | None = None) -> str:
         return render_follow_ups(reply)
     if isinstance(reply, QuizResultReply):
         return render_result(reply)
+    if isinstance(reply, AnswerReply):
+        return render_answer(reply)
     if isinstance(reply, ImageReply):
         return f"[image: {reply.path}] {reply.caption}".rstrip()
     if isinstance(reply, TextReply | HintReply):

@@ -20,6 +20,21 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     log_level: str = Field(default="WARNING", validation_alias="STUDYBOT_LOG_LEVEL")
     banks: str = Field(default="", validation_alias="STUDYBOT_BANKS")
+    notes: Path | None = Field(default=None, validation_alias="STUDYBOT_NOTES")
+    embeddings: str = Field(default="local", validation_alias="STUDYBOT_EMBEDDINGS")
+    embedding_model: str = Field(
+        default="text-embedding-3-small", validation_alias="STUDYBOT_EMBEDDING_MODEL"
+    )
+    chroma_host: str | None = Field(default=None, validation_alias="CHROMA_HOST")
+    chroma_port: int = Field(default=8000, validation_alias="CHROMA_PORT")
+    openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    llm_model: str = Field(default="gpt-4o-mini", validation_alias="STUDYBOT_LLM_MODEL")
+    llm_timeout: float = Field(default=20.0, validation_alias="STUDYBOT_LLM_TIMEOUT")
+    llm_retries: int = Field(default=2, validation_alias="STUDYBOT_LLM_RETRIES")
+
+    def llm_configured(self) -> bool:
+        return bool(self.openai_api_key or self.openai_base_url)
 
     def bank_paths(self) -> list[Path]:
         """`STUDYBOT_BANKS`: bank files or folders separated by the OS path separator."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlmodel import Session
 
@@ -18,11 +20,21 @@ from bot.admin import import_document, report_item
 from bot.answers import check_count, parse_answer, usage_hint
 from bot.clock import Clock, system_clock
 from bot.commands import CommandError, parse_quiz_args
+from bot.followups import (
+    answer_reply,
+    guard,
+    last_question,
+    looks_like_question,
+    resolve_reference,
+    why_question,
+)
 from bot.imports import imported_items, imports_stamp
+from bot.llm import Composer, Progress
 from bot.quiz import Quizzes
 from bot.storage import repository
 from bot.storage.database import Database
 from bot.storage.models import Chat, QuizSession, User
+from bot.study import StudyIndex
 from bot.types import (
     AnswerChoice,
     ButtonPress,
@@ -40,14 +52,34 @@ from knowledge.catalog import DEFAULT_EXAM, EXAMS
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True, kw_only=True)
+class AskRequest(Reply):
+    """Internal: a follow-up question to answer once the database session is closed."""
+
+    question: str
+    query: str
+    focus: str | None = None
+    exclude: str | None = None
+
+
+ANSWER_SHAPED = re.compile(r"\s*[A-Fa-f1-6](?:[\s,;/&]+[A-Fa-f1-6])*\s*[).]?\s*")
 COMMAND_ALIASES = {"question": "resume", "where": "resume", "end": "stop", "next": "skip"}
 
 
 class Core:
     def __init__(
-        self, database: Database, bank: Bank, clock: Clock = system_clock, seed: int | None = None
+        self,
+        database: Database,
+        bank: Bank,
+        clock: Clock = system_clock,
+        seed: int | None = None,
+        study: StudyIndex | None = None,
+        composer: Composer | None = None,
     ) -> None:
         self.database = database
+        self.study = study
+        self.composer = composer
         self.shipped = bank
         self.clock = clock
         self.quizzes = Quizzes(bank, clock, seed)
@@ -66,14 +98,25 @@ class Core:
             self.quizzes.bank = self.shipped.with_imported(imported_items(db))
             self._imports_stamp = stamp
 
-    async def handle(self, event: Event) -> list[Reply]:
-        """Answer one event. Unexpected failures become a polite message, never a traceback."""
+    async def handle(self, event: Event, progress: Progress | None = None) -> list[Reply]:
+        """Answer one event. Unexpected failures become a polite message, never a traceback.
+
+        `progress`, when given, receives a streamed answer as it grows (disclaimer included).
+        """
         key = (event.platform, event.chat_id, event.user_id)
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             try:
                 with self.database.session() as db:
-                    return self._dispatch(db, event)
+                    replies = self._dispatch(db, event)
+                # Questions are answered outside the database session: a model may take a while.
+                answered: list[Reply] = []
+                for reply in replies:
+                    if isinstance(reply, AskRequest):
+                        answered.extend(await self._answer(reply, progress))
+                    else:
+                        answered.append(reply)
+                return answered
             except Exception:
                 log.exception("failed to handle %r", event)
                 return [
@@ -82,6 +125,34 @@ class Core:
                         "try again, or /resume."
                     )
                 ]
+
+    # ------------------------------------------------------------ follow-up questions
+
+    def _ask(
+        self, db: Session, user: User, chat: Chat, question: str, *, explicit: bool
+    ) -> list[Reply]:
+        """Turn a question into an AskRequest, after the guard rails; `explicit` for /ask."""
+        assert user.id is not None and chat.id is not None
+        context = last_question(db, user.id, chat.id, self.bank)
+        query, focus = resolve_reference(question.strip(), context)
+        blocked = guard(question, context, focus)
+        if blocked is not None:
+            return [blocked]
+        exclude = context.item.id if context and context.pending else None
+        return [AskRequest(question=question.strip(), query=query, focus=focus, exclude=exclude)]
+
+    async def _answer(self, request: AskRequest, progress: Progress | None) -> list[Reply]:
+        if self.study is None:
+            return [HintReply(text="Follow-up answers are not set up on this bot.")]
+        answerer, message = await asyncio.to_thread(self.study.ensure, self.bank)
+        hits = await asyncio.to_thread(
+            answerer.retrieve, request.query, None, request.focus, exclude=request.exclude
+        )
+        answer = answerer.extractive(request.question, hits, request.focus)
+        if self.composer is not None and answer.covered:
+            answer = await self.composer.compose(request.question, answer, progress)
+        replies: list[Reply] = [TextReply(text=message)] if message else []
+        return [*replies, answer_reply(answer)]
 
     # ------------------------------------------------------------ dispatch
 
@@ -122,11 +193,11 @@ class Core:
         if isinstance(event, Command):
             replies.extend(self._command(db, event, user, chat, session))
         elif isinstance(event, Text):
-            replies.extend(self._text(db, event, session))
+            replies.extend(self._text(db, event, user, chat, session))
         elif isinstance(event, AnswerChoice):
             replies.extend(self._choice(db, event, session))
         elif isinstance(event, ButtonPress):
-            replies.extend(self._button(event))
+            replies.extend(self._button(db, event, user, chat))
         elif isinstance(event, Document):
             replies.extend(import_document(db, event, self.shipped, now))
             self.refresh_bank(db)
@@ -148,6 +219,20 @@ class Core:
             return [TextReply(text=helptext.help_text())]
         if name == "exams":
             return [TextReply(text=self._exams_text())]
+        if name == "ask":
+            return self._ask(db, user, chat, event.args, explicit=True)
+        if name == "why":
+            assert user.id is not None and chat.id is not None
+            context = last_question(db, user.id, chat.id, self.bank)
+            if context is None:
+                return [HintReply(text="Answer a question first; then /why explains it.")]
+            if event.args.strip():
+                return self._ask(db, user, chat, event.args, explicit=True)
+            blocked = guard("why", context, context.item.id)
+            if blocked is not None:
+                return [blocked]
+            question = why_question(context)
+            return [AskRequest(question=question, query=question, focus=context.item.id)]
         if name == "report":
             return report_item(db, user, event.args, self.bank, self.clock())
         if name == "quiz":
@@ -194,14 +279,24 @@ class Core:
         current = self.quizzes.current(db, session)
         return current[0] if current else None
 
-    def _text(self, db: Session, event: Text, session: QuizSession | None) -> list[Reply]:
+    def _text(
+        self, db: Session, event: Text, user: User, chat: Chat, session: QuizSession | None
+    ) -> list[Reply]:
         if session is None:
-            return [HintReply(text="Start a practice test with /quiz, or see /help.")]
+            if ANSWER_SHAPED.fullmatch(event.text):
+                return [HintReply(text="No question is waiting for an answer. Start with /quiz.")]
+            return self._ask(db, user, chat, event.text, explicit=False)
         current = self.quizzes.current(db, session)
         if current is None:  # never shown (a crash between start and show): show it now
             return self.quizzes.present(db, session)
         item, question = current
         parsed = parse_answer(event.text, question.options, question.choose)
+        if parsed.hint and looks_like_question(event.text) and not parsed.hint.startswith("Did"):
+            waiting = HintReply(
+                text=f"Question {question.number} is still waiting for your answer "
+                "(a letter, /skip or /stop)."
+            )
+            return [*self._ask(db, user, chat, event.text, explicit=False), waiting]
         if parsed.hint:
             return [HintReply(text=parsed.hint)]
         return self.quizzes.answer(db, session, item, parsed.choices)
@@ -223,20 +318,15 @@ class Core:
             return [HintReply(text=parsed.hint)]
         return self.quizzes.answer(db, session, item, parsed.choices)
 
-    def _button(self, event: ButtonPress) -> list[Reply]:
+    def _button(self, db: Session, event: ButtonPress, user: User, chat: Chat) -> list[Reply]:
         kind, _, rest = event.data.partition(":")
         if kind == "fu":
             item_id, _, index = rest.rpartition(":")
             item = self.bank.get(item_id)
             if item is None or not index.isdigit() or int(index) >= len(item.follow_ups):
                 return [HintReply(text="That suggestion is no longer available.")]
-            return [
-                TextReply(
-                    text=f"Q: {item.follow_ups[int(index)]}\n"
-                    "Answers to follow-up questions are not available in this version yet. "
-                    "These documentation pages cover it:\n" + "\n".join(item.references)
-                )
-            ]
+            question = item.follow_ups[int(index)]
+            return [AskRequest(question=question, query=question, focus=item.id, exclude=None)]
         return [HintReply(text="That button is no longer active.")]
 
     def _exams_text(self) -> str:

@@ -10,6 +10,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("stop", "End the test now and grade what you answered"),
     ("resume", "Show the question you are on"),
     ("exams", "List the exams and their domains"),
+    ("ask", "Ask a question about the study material: /ask what is jitter?"),
+    ("why", "Explain the last question's answer; /why not B? asks about an option"),
     ("report", "Flag a doubtful question: /report ID what is wrong (ID optional after an answer)"),
 )
 

@@ -200,6 +200,30 @@ class QuizResultReply(Reply):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SourceRef:
+    id: str
+    title: str
+    score: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerReply(Reply):
+    """A generated answer to a follow-up question. `disclaimer` is always set, by the core.
+
+    `note` says when something went differently (the model timed out, say); `covered` is
+    False when the study material does not cover the question.
+    """
+
+    question: str
+    text: str
+    sources: tuple[SourceRef, ...]
+    disclaimer: str
+    mode: str
+    covered: bool
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ImageReply(Reply):
     path: Path
     caption: str = ""

@@ -14,6 +14,8 @@ from sqlalchemy import create_engine, text
 from bot.clock import ManualClock
 from bot.core import Core
 from bot.storage.database import Database
+from bot.study import StudyIndex
+from knowledge.notes import Note, load_notes
 from knowledge.bank import Bank
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -62,6 +64,17 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+@pytest.fixture(scope="session")
+def notes() -> list[Note]:
+    return load_notes(FIXTURES / "notes")
+
+
 @pytest.fixture
-def core(database: Database, bank: Bank, clock: ManualClock) -> Core:
-    return Core(database, bank, clock=clock, seed=7)
+def study(notes: list[Note]) -> StudyIndex:
+    """Lexical retrieval only: fast, and enough for the conversation tests."""
+    return StudyIndex(notes)
+
+
+@pytest.fixture
+def core(database: Database, bank: Bank, clock: ManualClock, study: StudyIndex) -> Core:
+    return Core(database, bank, clock=clock, seed=7, study=study)

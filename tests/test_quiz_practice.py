@@ -7,6 +7,7 @@ from sqlmodel import select
 from bot.core import Core
 from bot.storage.models import Answer
 from bot.types import (
+    AnswerReply,
     EndReason,
     ExplanationReply,
     FollowUpsReply,
@@ -148,9 +149,10 @@ async def test_two_students_in_one_group_have_separate_quizzes(core: Core, bank:
     assert of_type(alice.replies, QuizResultReply)[0].score == 0
 
 
-async def test_free_text_without_a_quiz_points_to_quiz(core: Core) -> None:
-    replies = await Student(core).say("hello there")
-    assert "/quiz" in hints(replies)[0].text
+async def test_free_text_that_is_no_study_topic_points_to_quiz(core: Core) -> None:
+    (reply,) = await Student(core).say("hello there")
+    assert isinstance(reply, AnswerReply) and not reply.covered
+    assert "/quiz" in reply.text and reply.disclaimer
 
 
 async def test_help_lists_every_command_and_start_greets(core: Core) -> None:
@@ -177,14 +179,17 @@ async def test_exams_lists_domains_with_their_keys(core: Core) -> None:
     assert "billing: Billing, Pricing, and Support" in text
 
 
-async def test_suggested_follow_up_button_is_answered_without_error(core: Core, bank: Bank) -> None:
+async def test_a_suggested_follow_up_button_asks_itself(core: Core, bank: Bank) -> None:
     student = Student(core)
     await student.command("quiz", "DVA-C02 security 1")
     replies = await student.say(student.right_letters(bank))
     suggestion = only(replies, FollowUpsReply).suggestions[0]
     assert len(suggestion.data.encode()) <= 64
-    answer = only(await student.press(suggestion.data), TextReply)
-    assert suggestion.text in answer.text
+    answer = only(await student.press(suggestion.data), AnswerReply)
+    assert answer.question == suggestion.text == "How does rotation work?"
+    assert answer.covered and "rotation" in answer.text.lower()
+    assert answer.sources[0].id == "t-sec-1"  # the item just answered comes first
+    assert answer.disclaimer
     assert hints(await student.press("fu:no-such-item:0"))
     assert hints(await student.press("garbage"))
 

@@ -15,8 +15,10 @@ from bot.clock import system_clock
 from bot.config import Settings
 from bot.core import Core
 from bot.imports import import_located, imported_items
+from bot.llm import LLMComposer
 from bot.reports import bank_summary, list_reports
 from bot.storage.database import Database
+from bot.study import build_study_index
 from knowledge.bank import Bank
 from knowledge.importers import FORMATS, ImportDefaults, guess_format, parse_import
 from knowledge.loader import (
@@ -28,7 +30,7 @@ from knowledge.loader import (
     check_across,
     parse_located,
 )
-from knowledge.notes import load_notes
+from knowledge.notes import Note, load_notes
 
 app = typer.Typer(help="A study assistant for AWS certification exams.", no_args_is_help=True)
 bank_app = typer.Typer(help="Check the question banks.", no_args_is_help=True)
@@ -66,11 +68,35 @@ def chat(
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
     bank = _load_bank(settings)  # before the database: a bad bank leaves it untouched
     database = _open_database(settings)
-    core = Core(database, bank, seed=seed)
+    core = build_core(settings, database, bank, seed=seed)
     try:
         run_chat(core, user or _default_user(), settings.data_dir / "chat_history")
     finally:
         database.dispose()
+
+
+def _notes(settings: Settings) -> list[Note]:
+    try:
+        return load_notes(settings.notes) if settings.notes else load_notes()
+    except BankError as error:
+        typer.echo("The study notes have problems:", err=True)
+        _echo_problems(error.problems)
+        raise typer.Exit(2) from None
+
+
+def build_core(settings: Settings, database: Database, bank: Bank, seed: int | None = None) -> Core:
+    """The core with the study index and, when a model is configured, the LLM composer."""
+    study = build_study_index(settings, _notes(settings))
+    composer = None
+    if settings.llm_configured():
+        composer = LLMComposer(
+            model=settings.llm_model,
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url,
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_retries,
+        )
+    return Core(database, bank, seed=seed, study=study, composer=composer)
 
 
 def _open_database(settings: Settings) -> Database:

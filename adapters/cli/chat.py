@@ -19,6 +19,7 @@ from rich.panel import Panel
 from adapters.text import render
 from bot.core import Core
 from bot.types import (
+    AnswerReply,
     ButtonPress,
     Document,
     ExplanationReply,
@@ -102,6 +103,8 @@ class TerminalChat:
             self.console.print(Panel(escape(text), border_style=style))
         elif isinstance(reply, QuizResultReply):
             self.console.print(Panel(escape(text), border_style="magenta", title="Result"))
+        elif isinstance(reply, AnswerReply):
+            self.console.print(Panel(escape(text), border_style="blue", title="Answer"))
         elif isinstance(reply, HintReply):
             self.console.print(f"[yellow]{escape(text)}[/]")
         else:

@@ -1,0 +1,144 @@
+"""Follow-up questions in the conversation: context, guard rails, and the disclaimer.
+
+This module is the one place where a generated answer becomes a reply, and so the one place
+the disclaimer is attached: every composer's output, refusals and fallbacks included.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from bot.storage.models import Answer as StoredAnswer
+from bot.storage.models import QuizSession
+from bot.types import AnswerReply, HintReply, Mode, Reply, SourceRef
+from knowledge.answering import Answer
+from knowledge.bank import Bank
+from knowledge.schema import Item
+
+DISCLAIMER = (
+    "AI-generated content may be inaccurate or incomplete. "
+    "Double-check important facts in the AWS documentation."
+)
+MAX_QUESTION_CHARS = 500
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5}
+QUESTION_START = re.compile(
+    r"^(why|what|how|when|where|which|who|is|are|can|could|does|do|should|would|will|explain|"
+    r"tell me|difference)\b",
+    re.IGNORECASE,
+)
+LETTER_REF = re.compile(
+    r"\b(?:option|answer|choice|not|about|is|was|pick|picked)\s+\(?([A-Fa-f])\b\)?"
+)
+BARE_LETTER = re.compile(r"(?<![\w'])([A-F])(?![\w'])")
+ORDINAL_REF = re.compile(
+    r"\bthe (first|second|third|fourth|fifth|sixth)(?: one| option| answer)?\b"
+)
+
+Progress = Callable[[str], Awaitable[None]]
+
+
+def looks_like_question(text: str) -> bool:
+    stripped = text.strip()
+    if len(re.findall(r"[A-Za-z]{2,}", stripped)) < 2:  # "???", "b?" are no questions
+        return False
+    return stripped.endswith("?") or bool(QUESTION_START.match(stripped))
+
+
+def answer_reply(answer: Answer) -> AnswerReply:
+    """Every generated answer reaches users through here, with the disclaimer."""
+    return AnswerReply(
+        question=answer.question,
+        text=answer.text,
+        sources=tuple(SourceRef(id=s.id, title=s.title, score=s.score) for s in answer.sources),
+        disclaimer=DISCLAIMER,
+        mode=answer.mode,
+        covered=answer.covered,
+        note=answer.note,
+    )
+
+
+def with_disclaimer(partial: str) -> str:
+    """What a streaming adapter shows while the answer grows: never without the disclaimer."""
+    return f"{partial}\n\n{DISCLAIMER}"
+
+
+@dataclass(frozen=True)
+class QuestionContext:
+    """The question the student saw last, as shown to them (options in shuffled order)."""
+
+    item: Item
+    options: tuple[str, ...]
+    pending: bool
+    mode: Mode
+
+
+def last_question(db: Session, user_id: int, chat_id: int, bank: Bank) -> QuestionContext | None:
+    active = db.exec(
+        select(QuizSession).where(
+            QuizSession.user_id == user_id,
+            QuizSession.chat_id == chat_id,
+            QuizSession.status == "active",
+        )
+    ).first()
+    if active and active.current_order is not None and active.position < len(active.item_ids):
+        item = bank.get(active.item_ids[active.position])
+        if item:
+            options = tuple(item.options[i].text for i in active.current_order)
+            return QuestionContext(item, options, True, Mode(active.mode))
+    row = db.exec(
+        select(StoredAnswer, QuizSession)
+        .join(QuizSession)
+        .where(StoredAnswer.user_id == user_id, QuizSession.chat_id == chat_id)
+        .order_by(col(StoredAnswer.answered_at).desc(), col(StoredAnswer.id).desc())
+    ).first()
+    if row is None:
+        return None
+    stored, session = row
+    item = bank.get(stored.item_id)
+    if item is None or len(stored.presented_order) != len(item.options):
+        return None
+    options = tuple(item.options[i].text for i in stored.presented_order)
+    return QuestionContext(item, options, False, Mode(session.mode))
+
+
+def resolve_reference(question: str, context: QuestionContext | None) -> tuple[str, str | None]:
+    """'why not B?' -> the question with option B's text, and the item to focus on."""
+    if context is None:
+        return question, None
+    index: int | None = None
+    if match := LETTER_REF.search(question):
+        index = ord(match.group(1).upper()) - ord("A")
+    elif match := ORDINAL_REF.search(question.lower()):
+        index = ORDINALS[match.group(1)]
+    elif match := BARE_LETTER.search(question):
+        index = ord(match.group(1)) - ord("A")
+    if index is not None and index < len(context.options):
+        return f"{question} ({context.options[index]})", context.item.id
+    talks_about_it = re.search(r"\b(this|that|the) (question|answer|one)\b|\bwhy\b", question, re.I)
+    return question, context.item.id if talks_about_it else None
+
+
+def why_question(context: QuestionContext) -> str:
+    right = "; ".join(o.text for o in context.item.options if o.correct)
+    return f"Why is '{right}' the right answer to: {context.item.question}"
+
+
+def guard(question: str, context: QuestionContext | None, focus: str | None) -> Reply | None:
+    """Questions that must not be answered now: too long, or leaking a pending question."""
+    if not question.strip():
+        return HintReply(text="Ask me a question, for example: /ask what is jitter?")
+    if len(question) > MAX_QUESTION_CHARS:
+        return HintReply(text=f"Please keep questions under {MAX_QUESTION_CHARS} characters.")
+    if context and context.pending and context.mode is Mode.exam:
+        return HintReply(
+            text="This is exam mode: questions get answered after the test. Reply with a letter."
+        )
+    if context and context.pending and focus == context.item.id:
+        return HintReply(
+            text="Answer the question first (a letter, or /skip); then ask me anything about it."
+        )
+    return None

@@ -1,0 +1,91 @@
+"""The searchable corpus: short passages cut from bank items and study notes.
+
+Each passage knows where it came from (an item id or a note id), so every answer can name its
+sources. The content hash lets the index skip passages that have not changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from knowledge.notes import Note
+from knowledge.schema import Item
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    source_id: str
+    title: str
+    text: str
+    exams: tuple[str, ...]
+    domain: str
+    kind: str  # question, option, trap, note
+
+    @property
+    def content_hash(self) -> str:
+        payload = "\x1f".join([self.title, self.text, ",".join(self.exams), self.domain, self.kind])
+        return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def short_title(question: str, limit: int = 80) -> str:
+    first = question.split("?")[0].strip()
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
+def item_passages(item: Item) -> list[Passage]:
+    title = short_title(item.question)
+    common = {"source_id": item.id, "title": title, "exams": (item.exam,), "domain": item.domain}
+    passages = [
+        Passage(
+            id=f"{item.id}#q",
+            text=f"{item.question} {item.explanation}".strip(),
+            kind="question",
+            **common,
+        )
+    ]
+    for index, option in enumerate(item.options):
+        if option.why:  # the option's text goes in the title: searchable, but never quoted
+            verdict = "right" if option.correct else "wrong"
+            passages.append(
+                Passage(
+                    id=f"{item.id}#o{index}",
+                    source_id=item.id,
+                    title=f"{title} ({verdict} option: {option.text})",
+                    text=option.why,
+                    exams=(item.exam,),
+                    domain=item.domain,
+                    kind="option",
+                )
+            )
+    lesson = " ".join(part for part in (item.trap, item.takeaway) if part)
+    if lesson:
+        passages.append(Passage(id=f"{item.id}#t", text=lesson, kind="trap", **common))
+    return passages
+
+
+def note_passages(note: Note) -> list[Passage]:
+    return [
+        Passage(
+            id=f"{note.id}#{index}",
+            source_id=note.id,
+            title=note.title if heading == note.title else f"{note.title}: {heading}",
+            text=text,
+            exams=tuple(note.exams),
+            domain="",
+            kind="note",
+        )
+        for index, (heading, text) in enumerate(note.sections())
+        if text
+    ]
+
+
+def build_passages(items: Iterable[Item], notes: Sequence[Note]) -> list[Passage]:
+    passages: list[Passage] = []
+    for item in items:
+        passages.extend(item_passages(item))
+    for note in notes:
+        passages.extend(note_passages(note))
+    return passages

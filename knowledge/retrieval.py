@@ -1,0 +1,94 @@
+"""Hybrid retrieval: dense (chromadb) and lexical (bm25s) rankings fused by reciprocal rank.
+
+RRF needs no score calibration between the two retrievers: each contributes 1/(K + rank).
+A `focus` source (the question the student just answered) puts that item's passages first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from knowledge.embeddings import Embedder
+from knowledge.lexical import LexicalIndex
+from knowledge.passages import Passage
+from knowledge.vector_index import VectorIndex
+
+RRF_K = 60
+CANDIDATES = 30
+
+
+class Mode(StrEnum):
+    hybrid = "hybrid"
+    dense = "dense"
+    lexical = "lexical"
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float
+    dense: float | None = None  # cosine similarity, when the dense retriever found it
+    lexical: float | None = None  # BM25 score, when the lexical retriever found it
+
+
+class Retriever:
+    def __init__(
+        self,
+        passages: Sequence[Passage],
+        vectors: VectorIndex | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.passages = list(passages)
+        self.by_id = {p.id: p for p in self.passages}
+        self.lexical = LexicalIndex(self.passages)
+        self.vectors = vectors
+        self.embedder = embedder
+
+    def search(
+        self,
+        query: str,
+        k: int = 6,
+        exam: str | None = None,
+        focus: str | None = None,
+        mode: Mode = Mode.hybrid,
+        exclude: str | None = None,
+    ) -> list[Hit]:
+        """The k best passages. `exclude` hides one source (a question still unanswered)."""
+        fused: dict[str, float] = {}
+        dense_scores: dict[str, float] = {}
+        lexical_scores: dict[str, float] = {}
+        if mode is not Mode.lexical and self.vectors is not None and self.embedder is not None:
+            vector = self.embedder.embed([query])[0]
+            for rank, (pid, similarity) in enumerate(self.vectors.search(vector, CANDIDATES, exam)):
+                if pid in self.by_id:
+                    dense_scores[pid] = similarity
+                    fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        if mode is not Mode.dense:
+            ranked = [
+                (self.passages[i].id, score)
+                for i, score in self.lexical.search(query, CANDIDATES * 3)
+                if exam is None or exam in self.passages[i].exams
+            ][:CANDIDATES]
+            for rank, (pid, score) in enumerate(ranked):
+                lexical_scores[pid] = score
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        if exclude:
+            fused = {pid: v for pid, v in fused.items() if self.by_id[pid].source_id != exclude}
+        order = sorted(fused, key=lambda pid: fused[pid], reverse=True)
+        if focus:
+            own = [p.id for p in self.passages if p.source_id == focus]
+            ranked_own = [pid for pid in order if pid in own] + [
+                pid for pid in own if pid not in fused
+            ]
+            order = ranked_own[:3] + [pid for pid in order if pid not in ranked_own[:3]]
+        return [
+            Hit(
+                passage=self.by_id[pid],
+                score=fused.get(pid, 0.0),
+                dense=dense_scores.get(pid),
+                lexical=lexical_scores.get(pid),
+            )
+            for pid in order[:k]
+        ]

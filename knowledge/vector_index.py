@@ -1,0 +1,127 @@
+"""The dense index in chromadb: incremental by content hash, tied to one embedder.
+
+Vectors are computed here and handed to chromadb (no chromadb embedding function), so nothing
+is ever downloaded and the collection does not remember a model path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+
+from knowledge.embeddings import Embedder
+from knowledge.passages import Passage
+
+COLLECTION = "studybot-passages"
+BATCH = 256
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class SyncReport:
+    embedded: int
+    removed: int
+    unchanged: int
+    rebuilt_because: str | None = None
+
+
+def open_client(path: Path | None = None, host: str | None = None, port: int | None = None):  # type: ignore[no-untyped-def]
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if host:
+        return chromadb.HttpClient(host=host, port=port or 8000, settings=settings)
+    assert path is not None
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+def exam_key(exam: str) -> str:
+    return "exam_" + exam.replace("-", "_")
+
+
+class VectorIndex:
+    def __init__(self, client, embedder: Embedder, name: str = COLLECTION) -> None:  # type: ignore[no-untyped-def]
+        self.client = client
+        self.embedder = embedder
+        self.name = name
+        self.collection = self._collection()
+
+    def _collection(self):  # type: ignore[no-untyped-def]
+        return self.client.get_or_create_collection(
+            self.name,
+            embedding_function=None,
+            metadata={"embedder": self.embedder.identity, "hnsw:space": "cosine"},
+        )
+
+    def stored_embedder(self) -> str | None:
+        return (self.collection.metadata or {}).get("embedder")
+
+    def sync(self, passages: Sequence[Passage], progress: Progress | None = None) -> SyncReport:
+        """Embed new and changed passages only; drop removed ones; rebuild on a new embedder."""
+        rebuilt = None
+        stored = self.stored_embedder()
+        if stored != self.embedder.identity:
+            rebuilt = f"the index was built with {stored}, now {self.embedder.identity}"
+            self.client.delete_collection(self.name)
+            self.collection = self._collection()
+        existing = self.collection.get(include=["metadatas"])
+        have = {
+            i: (m or {}).get("hash")
+            for i, m in zip(existing["ids"], existing["metadatas"] or [], strict=False)
+        }
+        wanted = {p.id: p for p in passages}
+        stale = [i for i in have if i not in wanted]
+        todo = [p for p in passages if have.get(p.id) != p.content_hash]
+        if stale:
+            for start in range(0, len(stale), BATCH):
+                self.collection.delete(ids=stale[start : start + BATCH])
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start : start + BATCH]
+            vectors = self.embedder.embed([f"{p.title}. {p.text}" for p in batch])
+            self.collection.upsert(
+                ids=[p.id for p in batch],
+                embeddings=vectors,
+                metadatas=[_metadata(p) for p in batch],
+            )
+            if progress:
+                progress(min(start + BATCH, len(todo)), len(todo))
+        return SyncReport(len(todo), len(stale), len(passages) - len(todo), rebuilt)
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def search(
+        self, vector: Sequence[float], k: int, exam: str | None = None
+    ) -> list[tuple[str, float]]:
+        """(passage id, cosine similarity) best first."""
+        total = self.collection.count()
+        if total == 0:
+            return []
+        where = {exam_key(exam): True} if exam else None
+        result = self.collection.query(
+            query_embeddings=[list(vector)],
+            n_results=min(k, total),
+            where=where,
+            include=["distances"],
+        )
+        return [
+            (pid, 1.0 - float(distance))
+            for pid, distance in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]
+
+
+def _metadata(passage: Passage) -> dict[str, str | bool]:
+    meta: dict[str, str | bool] = {
+        "hash": passage.content_hash,
+        "source_id": passage.source_id,
+        "title": passage.title[:200],
+        "kind": passage.kind,
+        "domain": passage.domain,
+    }
+    for exam in passage.exams:
+        meta[exam_key(exam)] = True
+    return meta
