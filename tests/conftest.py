@@ -15,8 +15,8 @@ from bot.clock import ManualClock
 from bot.core import Core
 from bot.storage.database import Database
 from bot.study import StudyIndex
-from knowledge.notes import Note, load_notes
 from knowledge.bank import Bank
+from knowledge.notes import Note, load_notes
 
 FIXTURES = Path(__file__).parent / "fixtures"
 POSTGRES_URL = os.environ.get("STUDYBOT_TEST_POSTGRES_URL")
