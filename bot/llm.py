@@ -86,6 +86,7 @@ class LLMComposer:
             max_retries=max_retries,
         )
         self.max_retries = max_retries
+        self.progress_every = PROGRESS_EVERY_SECONDS
 
     def messages(self, question: str, grounded: Answer) -> list[dict[str, str]]:
         user = load_prompt("answer_user").format(
@@ -139,7 +140,7 @@ class LLMComposer:
             text += delta
             if len(text) > MAX_ANSWER_CHARS * 2:
                 break
-            if progress and time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
+            if progress and time.monotonic() - last >= self.progress_every:
                 last = time.monotonic()
                 await progress(with_disclaimer(CITATION.sub("", text)))
         return text

@@ -16,7 +16,9 @@ from bot.core import Core
 from bot.storage.database import Database
 from bot.study import StudyIndex
 from knowledge.bank import Bank
+from knowledge.embeddings import MiniLMEmbedder
 from knowledge.notes import Note, load_notes
+from knowledge.vector_index import open_client
 
 FIXTURES = Path(__file__).parent / "fixtures"
 POSTGRES_URL = os.environ.get("STUDYBOT_TEST_POSTGRES_URL")
@@ -73,6 +75,13 @@ def notes() -> list[Note]:
 def study(notes: list[Note]) -> StudyIndex:
     """Lexical retrieval only: fast, and enough for the conversation tests."""
     return StudyIndex(notes)
+
+
+@pytest.fixture(scope="session")
+def dense_study(notes: list[Note], tmp_path_factory: pytest.TempPathFactory) -> StudyIndex:
+    """The real offline embedder (bundled MiniLM) and a real chromadb on disk, built once."""
+    path = tmp_path_factory.mktemp("chroma")
+    return StudyIndex(notes, MiniLMEmbedder(), lambda: open_client(path))
 
 
 @pytest.fixture

@@ -1,0 +1,84 @@
+"""A scripted OpenAI-compatible HTTP server on 127.0.0.1, for the real openai client.
+
+Each request to /v1/chat/completions takes the next step of the script: a streamed reply, a
+429 with Retry-After, or a reply slower than the client's timeout. Every request is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class Step:
+    kind: str = "reply"  # reply, rate_limited, slow
+    text: str = ""
+    chunk_delay: float = 0.0
+    delay: float = 0.0
+
+
+@dataclass
+class FakeOpenAI:
+    script: list[Step] = field(default_factory=list)
+    requests: list[dict] = field(default_factory=list)  # type: ignore[type-arg]
+    port: int = 0
+    _runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    async def start(self) -> FakeOpenAI:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._chat)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append(body)
+        step = self.script.pop(0) if self.script else Step(text="NOT COVERED")
+        if step.kind == "rate_limited":
+            return web.json_response(
+                {"error": {"message": "Rate limit reached", "type": "rate_limit", "code": None}},
+                status=429,
+                headers={"retry-after-ms": "50"},
+            )
+        if step.delay:
+            await asyncio.sleep(step.delay)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        words = step.text.split(" ")
+        for index, word in enumerate(words):
+            piece = word if index == 0 else " " + word
+            await response.write(_sse(body["model"], {"content": piece}))
+            if step.chunk_delay:
+                await asyncio.sleep(step.chunk_delay)
+        await response.write(_sse(body["model"], {}, finish="stop"))
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+
+def _sse(model: str, delta: dict, finish: str | None = None) -> bytes:  # type: ignore[type-arg]
+    chunk = {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return f"data: {json.dumps(chunk)}\n\n".encode()
