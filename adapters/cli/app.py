@@ -248,4 +248,7 @@ def _version(bank: Bank, report: dict[str, object]) -> int | None:
 
 
 def main() -> None:
+    from adapters.cli.knowledge_commands import register
+
+    register(app, _load_bank, _notes)
     app()

@@ -1,0 +1,189 @@
+"""`studybot index`, `ask`, `eval` and `bench`: the study index from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from adapters.text import render_answer
+from bot.config import Settings
+from bot.followups import answer_reply
+from bot.llm import LLMComposer
+from bot.study import StudyIndex, build_study_index
+from bot.types import AnswerReply
+from knowledge.answering import Answerer
+from knowledge.bank import Bank
+from knowledge.catalog import find_exam
+from knowledge.evaluation import evaluate, load_eval
+from knowledge.retrieval import Mode
+
+DEFAULT_SIZES = "1000,10000,100000"
+bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
+
+
+def _prepared(settings: Settings, bank: Bank, study: StudyIndex) -> Answerer:
+    """The answerer, building the index first with a progress bar on standard error."""
+    with Progress(transient=True, console=Console(stderr=True)) as progress:
+        task = progress.add_task("Indexing the study material", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        answerer, message = study.ensure(bank, advance)
+    if message:
+        typer.echo(message, err=True)
+    return answerer
+
+
+def _composer(settings: Settings) -> LLMComposer | None:
+    if not settings.llm_configured():
+        return None
+    return LLMComposer(
+        settings.llm_model,
+        settings.openai_api_key,
+        settings.openai_base_url,
+        settings.llm_timeout,
+        settings.llm_retries,
+    )
+
+
+async def _answer(
+    answerer: Answerer,
+    composer: LLMComposer | None,
+    question: str,
+    exam: str | None,
+    mode: Mode = Mode.hybrid,
+) -> AnswerReply:
+    hits = await asyncio.to_thread(answerer.retrieve, question, exam, None, mode)
+    answer = answerer.extractive(question, hits)
+    if composer is not None:
+        answer = await composer.compose(question, answer, None)
+    return answer_reply(answer)
+
+
+def _as_json(reply: AnswerReply) -> str:
+    return json.dumps(
+        {
+            "question": reply.question,
+            "answer": reply.text,
+            "sources": [{"id": s.id, "title": s.title, "score": s.score} for s in reply.sources],
+            "disclaimer": reply.disclaimer,
+            "mode": reply.mode,
+            "covered": reply.covered,
+            "note": reply.note,
+        }
+    )
+
+
+def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type: ignore[valid-type]
+    """Add the commands to the main app; `load` and `notes` read the bank and notes."""
+
+    @app.command()
+    def index() -> None:
+        """Build or update the study index (only new or changed passages are embedded)."""
+        settings = Settings()
+        study = build_study_index(settings, notes(settings))
+        _prepared(settings, load(settings), study)
+        report = study.last_sync
+        if report is None:
+            typer.echo("Keyword index ready (STUDYBOT_EMBEDDINGS=none: no vectors).")
+            return
+        typer.echo(
+            f"Index ready: {report.embedded} embedded, {report.unchanged} unchanged, "
+            f"{report.removed} removed."
+        )
+
+    @app.command()
+    def ask(
+        question: Annotated[str, typer.Argument(help="The question, or - to read one per line")],
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object per answer")] = False,
+        exam: Annotated[str | None, typer.Option(help="Only material of this exam")] = None,
+    ) -> None:
+        """Answer a question from the study material (offline, or with the configured model)."""
+        settings = Settings()
+        code = None
+        if exam:
+            found = find_exam(exam)
+            if found is None:
+                typer.echo(f"Unknown exam {exam!r}; use DVA-C02 or CLF-C02.", err=True)
+                raise typer.Exit(2)
+            code = found.code
+        answerer = _prepared(settings, load(settings), build_study_index(settings, notes(settings)))
+        composer = _composer(settings)
+        questions = [line.strip() for line in sys.stdin] if question == "-" else [question]
+        for text in filter(None, questions):
+            reply = asyncio.run(_answer(answerer, composer, text, code))
+            typer.echo(_as_json(reply) if as_json else render_answer(reply))
+
+    @app.command("eval")
+    def eval_command(
+        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Question set")],
+        compare: Annotated[
+            bool, typer.Option(help="Also run dense-only and lexical-only retrieval")
+        ] = False,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+        show_misses: Annotated[
+            bool, typer.Option("--misses", help="List missed questions")
+        ] = False,
+    ) -> None:
+        """Hit rate (every `all` term and one `any` term in the answer) and source recall."""
+        settings = Settings()
+        answerer = _prepared(settings, load(settings), build_study_index(settings, notes(settings)))
+        composer = _composer(settings)
+        entries = load_eval(file)
+        modes = [Mode.hybrid, Mode.dense, Mode.lexical] if compare else [Mode.hybrid]
+        results = []
+        for mode in modes:
+
+            def answer(question: str, mode: Mode = mode) -> tuple[str, bool, list[str]]:
+                reply = asyncio.run(_answer(answerer, composer, question, None, mode))
+                return reply.text, reply.covered, [s.id for s in reply.sources]
+
+            results.append(evaluate(entries, answer, mode.value))
+        if as_json:
+            typer.echo(json.dumps([r.as_dict() for r in results], indent=2))
+            return
+        for result in results:
+            recall = "n/a" if result.recall is None else f"{result.recall:.2f}"
+            score = f"{result.hit_rate:.3f} ({result.hits}/{result.questions})"
+            typer.echo(
+                f"{result.mode:8} hit rate {score}, covered {result.covered}, "
+                f"source recall {recall}"
+            )
+            if show_misses:
+                for question in result.misses:
+                    typer.echo(f"    missed: {question}")
+
+    @bench_app.command("retrieval")
+    def bench_retrieval_command(
+        sizes: Annotated[
+            str, typer.Option(help="Corpus sizes, comma-separated")
+        ] = "1000,10000,100000",
+        repeat: Annotated[int, typer.Option(help="Queries per size")] = 50,
+    ) -> None:
+        """Retrieval p50/p95 against a bare chromadb query, build rate and peak memory (JSON)."""
+        from knowledge.bench import bench_retrieval
+        from knowledge.embeddings import MiniLMEmbedder
+        from knowledge.passages import build_passages
+
+        settings = Settings()
+        corpus = build_passages(load(settings).items(), notes(settings))
+        questions = [f for item in load(settings).items() for f in item.follow_ups][:200]
+        figures = bench_retrieval(
+            corpus,
+            questions,
+            MiniLMEmbedder(),
+            [int(s) for s in sizes.split(",") if s.strip()],
+            repeat,
+            log=lambda line: typer.echo(line, err=True),
+        )
+        typer.echo(json.dumps(figures, indent=2))
+
+    app.add_typer(bench_app, name="bench")

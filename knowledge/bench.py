@@ -1,0 +1,187 @@
+"""`studybot bench retrieval`: latency of our hybrid retrieval against a bare chromadb query.
+
+Large sizes pad the real corpus with synthetic passages (random unit vectors, generated text),
+which is enough to measure how latency grows; the embedding throughput is measured on real
+passages with the real embedder.
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from knowledge.embeddings import Embedder
+from knowledge.passages import Passage
+from knowledge.retrieval import Retriever
+from knowledge.vector_index import BATCH, VectorIndex, _metadata, open_client
+
+WORDS = [
+    "queue",
+    "stream",
+    "table",
+    "bucket",
+    "function",
+    "role",
+    "policy",
+    "key",
+    "secret",
+    "cache",
+    "shard",
+    "partition",
+    "index",
+    "retry",
+    "backoff",
+    "deploy",
+    "pipeline",
+    "build",
+    "stage",
+    "alarm",
+    "metric",
+    "trace",
+    "log",
+    "event",
+    "rule",
+    "topic",
+]
+
+
+class _CachedEmbedder:
+    """Hands out vectors computed beforehand, so timings exclude the model."""
+
+    def __init__(self, identity: str, vectors: dict[str, list[float]], fallback: Embedder) -> None:
+        self.identity = identity
+        self.vectors = vectors
+        self.fallback = fallback
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return [self.vectors.get(t) or self.fallback.embed([t])[0] for t in texts]
+
+
+def _unit(rng: random.Random, dims: int) -> list[float]:
+    vector = [rng.gauss(0, 1) for _ in range(dims)]
+    norm = sum(v * v for v in vector) ** 0.5
+    return [v / norm for v in vector]
+
+
+def _synthetic(rng: random.Random, index: int) -> Passage:
+    text = " ".join(rng.choice(WORDS) for _ in range(40))
+    return Passage(
+        f"syn-{index}#0", f"syn-{index}", f"Synthetic {index}", text, ("DVA-C02",), "", "note"
+    )
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 3), "p95_ms": round(p95 * 1000, 3)}
+
+
+def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def bench_retrieval(
+    corpus: Sequence[Passage],
+    questions: Sequence[str],
+    embedder: Embedder,
+    sizes: Sequence[int] = (1_000, 10_000, 100_000),
+    repeat: int = 50,
+    log: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    rng = random.Random(7)
+    sample = list(corpus[:512])
+    start = time.perf_counter()
+    real_vectors = embedder.embed([f"{p.title}. {p.text}" for p in sample])
+    embed_rate = len(sample) / (time.perf_counter() - start)
+    dims = len(real_vectors[0])
+    query_vectors = dict(zip(questions, embedder.embed(list(questions)), strict=True))
+    encode = _timed(lambda: embedder.embed([questions[0]]), repeat)
+    cached = _CachedEmbedder(embedder.identity, query_vectors, embedder)
+    result: dict[str, Any] = {
+        "embedder": embedder.identity,
+        "embed_passages_per_s": round(embed_rate, 1),
+        "query_encode": _percentiles(encode),
+        "sizes": {},
+    }
+    for size in sizes:
+        log(f"building {size} passages")
+        passages = list(corpus[:size]) + [
+            _synthetic(rng, i) for i in range(max(0, size - len(corpus)))
+        ]
+        vectors = {p.id: v for p, v in zip(sample, real_vectors, strict=False)}
+        with tempfile.TemporaryDirectory() as folder:
+            index = VectorIndex(open_client(Path(folder)), cached)
+            start = time.perf_counter()
+            for begin in range(0, size, BATCH):
+                batch = passages[begin : begin + BATCH]
+                index.collection.upsert(
+                    ids=[p.id for p in batch],
+                    embeddings=[vectors.get(p.id) or _unit(rng, dims) for p in batch],
+                    metadatas=[_metadata(p) for p in batch],
+                )
+            insert_rate = size / (time.perf_counter() - start)
+            start = time.perf_counter()
+            retriever = Retriever(passages, index, cached)
+            lexical_build = time.perf_counter() - start
+            asked = [questions[i % len(questions)] for i in range(repeat)]
+            bare, ours, full = _measure(index, retriever, embedder, asked, query_vectors)
+            bare_p, ours_p = _percentiles(bare), _percentiles(ours)
+            result["sizes"][str(size)] = {
+                "hybrid_retrieval": ours_p,
+                "hybrid_with_query_encoding": _percentiles(full),
+                "bare_chromadb_query": bare_p,
+                "overhead_ratio_p50": round(ours_p["p50_ms"] / bare_p["p50_ms"], 2),
+                "chromadb_insert_per_s": round(insert_rate, 1),
+                "bm25_build_s": round(lexical_build, 3),
+            }
+    result["peak_memory_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return result
+
+
+def _measure(
+    index: VectorIndex,
+    retriever: Retriever,
+    embedder: Embedder,
+    asked: Sequence[str],
+    query_vectors: dict[str, list[float]],
+) -> tuple[list[float], list[float], list[float]]:
+    """Bare chromadb with the same vectors; ours with cached vectors; ours with the model."""
+    collection = index.collection
+    bare = _timed_each(
+        asked,
+        lambda q: collection.query(
+            query_embeddings=[query_vectors[q]], n_results=30, include=["distances"]
+        ),
+    )
+    ours = _timed_each(asked, lambda q: retriever.search(q, k=6))
+    with_model = _with_model(retriever, embedder)
+    full = _timed_each(asked, lambda q: with_model.search(q, k=6))
+    return bare, ours, full
+
+
+def _timed_each(questions: Sequence[str], fn: Callable[[str], object]) -> list[float]:
+    samples = []
+    for question in questions:
+        start = time.perf_counter()
+        fn(question)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def _with_model(retriever: Retriever, embedder: Embedder) -> Retriever:
+    """The same retriever, but encoding each query with the real model."""
+    clone = object.__new__(Retriever)
+    clone.__dict__.update(retriever.__dict__)
+    clone.embedder = embedder
+    return clone

@@ -1,0 +1,111 @@
+"""`studybot ask` and `studybot eval` from the command line, and the offline hit rate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.followups import DISCLAIMER, answer_reply
+from bot.study import StudyIndex
+from knowledge.bank import Bank
+from knowledge.embeddings import MiniLMEmbedder
+from knowledge.evaluation import evaluate, load_eval
+from knowledge.notes import load_notes
+from knowledge.vector_index import open_client
+from tests.test_cli import FIXTURE_BANK, environment
+
+FIXTURE_NOTES = Path(__file__).parent / "fixtures" / "notes"
+DEV_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev_followups.json"
+
+
+def studybot(
+    tmp_path: Path, *args: str, stdin: str = "", **extra: str
+) -> subprocess.CompletedProcess[str]:
+    env = environment(tmp_path, STUDYBOT_BANKS=str(FIXTURE_BANK), STUDYBOT_NOTES=str(FIXTURE_NOTES))
+    env.update(extra)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+
+
+def test_ask_json_reads_one_question_per_line(tmp_path: Path) -> None:
+    result = studybot(
+        tmp_path, "ask", "--json", "-", stdin="What is jitter?\nhow do I bake bread?\n\n"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["question"] for line in lines] == ["What is jitter?", "how do I bake bread?"]
+    jitter, bread = lines
+    assert set(jitter) >= {"question", "answer", "sources", "disclaimer", "mode", "covered"}
+    assert jitter["covered"] and jitter["mode"] == "extractive"
+    assert "note-test-backoff" in [source["id"] for source in jitter["sources"]]
+    assert set(jitter["sources"][0]) == {"id", "title", "score"}
+    assert not bread["covered"] and bread["sources"] == []
+    assert all(line["disclaimer"] == DISCLAIMER for line in lines)
+
+
+def test_ask_in_plain_text_with_an_exam_filter(tmp_path: Path) -> None:
+    result = studybot(tmp_path, "ask", "What is SQS long polling?", "--exam", "clf")
+    assert result.returncode == 0, result.stderr
+    assert "Sources: note-test-sqs" in result.stdout
+    assert DISCLAIMER in result.stdout
+    assert studybot(tmp_path, "ask", "x", "--exam", "SAA-C03").returncode == 2
+
+
+def test_eval_prints_hit_rates_side_by_side(tmp_path: Path) -> None:
+    questions = tmp_path / "set.json"
+    questions.write_text(
+        json.dumps(
+            [
+                {
+                    "q": "What is jitter?",
+                    "all": ["random"],
+                    "any": ["wait", "sleep"],
+                    "sources": ["note-test-backoff"],
+                },
+                {"q": "What is long polling?", "all": ["wait"], "any": ["empty", "cost"]},
+                {"q": "How do I bake bread?", "any": [], "covered": False},
+            ]
+        )
+    )
+    result = studybot(tmp_path, "eval", str(questions), "--compare", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {row["mode"]: row for row in json.loads(result.stdout)}
+    assert set(rows) == {"hybrid", "dense", "lexical"}
+    assert rows["lexical"]["hit_rate"] == 1.0
+    assert rows["lexical"]["source_recall"] == 1.0
+    assert rows["hybrid"]["coverage_correct"] == 3
+
+
+@pytest.fixture(scope="module")
+def shipped_study(tmp_path_factory: pytest.TempPathFactory) -> tuple[StudyIndex, Bank]:
+    path = tmp_path_factory.mktemp("shipped-chroma")
+    return StudyIndex(load_notes(), MiniLMEmbedder(), lambda: open_client(path)), Bank.load()
+
+
+@pytest.mark.skipif(not DEV_EVAL.exists(), reason="../shared/eval is not beside this checkout")
+def test_offline_answers_hit_the_dev_eval_and_refuse_off_topic(shipped_study) -> None:  # type: ignore[no-untyped-def]
+    study, bank = shipped_study
+    answerer, _ = study.ensure(bank)
+    replies = []
+
+    def answer(question: str) -> tuple[str, bool, list[str]]:
+        reply = answer_reply(answerer.extractive(question, answerer.retrieve(question)))
+        replies.append(reply)
+        return reply.text, reply.covered, [s.id for s in reply.sources]
+
+    result = evaluate(load_eval(DEV_EVAL), answer, "hybrid")
+    assert result.hit_rate >= 0.85, result.misses
+    assert all(reply.disclaimer == DISCLAIMER for reply in replies)
+    for question in ("how do I bake bread?", "who won the world cup?", "write a poem about cats"):
+        text, covered, sources = answer(question)
+        assert not covered and sources == []
