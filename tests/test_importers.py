@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from knowledge.importers import ImportDefaults, parse_import
-from knowledge.importers.aiken import NO_DOMAIN, NO_EXAM, parse_aiken
+from knowledge.importers.aiken import parse_aiken
+from knowledge.importers.common import NO_DOMAIN, NO_EXAM
 from knowledge.importers.csv_format import parse_csv
 from knowledge.importers.gift import parse_gift
 from knowledge.loader import BankError, BankProblem, Located

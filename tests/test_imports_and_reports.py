@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from bot.core import Core
 from bot.storage.models import Answer, ImportedItem, ItemHistory, Report
-from bot.types import Document, TextReply
+from bot.types import Document, ExplanationReply, TextReply
 from knowledge.bank import Bank
-from tests.student import Student, hints, only
+from tests.student import Student, hints, of_type, only
 
 TEACHER_BANK = """format: 1
 items:
@@ -225,3 +225,49 @@ async def test_terminal_import_report_and_listings(tmp_path: Path) -> None:
     bad.write_text(TEACHER_BANK.replace("correct: true", "correct: false", 1))
     failed = studybot("bank", "import", str(bad))
     assert failed.returncode == 1 and f"{bad}:" in failed.stderr
+
+
+IMPORTS = Path(__file__).parent / "fixtures" / "imports"
+
+
+async def test_gift_aiken_and_csv_files_are_imported_and_quizzed(core: Core) -> None:
+    """Teachers' formats go through the same door: a document sent to the bot."""
+    admin = Student(core, "teacher")
+    for name, caption in (
+        ("sample.gift", "DVA-C02 development"),
+        ("sample.txt", "CLF-C02 technology"),
+        ("sample.csv", "DVA-C02 security"),
+    ):
+        event = Document(
+            **{**admin.base, "is_admin": True},
+            filename=name,
+            content=(IMPORTS / name).read_bytes(),
+            caption=caption,
+        )
+        replies = await core.handle(event)
+        assert "0 updated" in only(replies, TextReply).text, replies
+    rows = imported_rows(core)
+    assert {row.source for row in rows} == {"sample.gift", "sample.txt", "sample.csv"}
+    assert any(row.id.startswith("gift-") for row in rows)
+    gift_choose_two = next(r for r in rows if r.data["question"].startswith("Which two services"))
+    assert (gift_choose_two.exam, gift_choose_two.domain) == ("DVA-C02", "Security")  # category
+
+    student = Student(core, "sam")
+    await student.command("quiz", "CLF-C02 technology 10")
+    aiken = [
+        r for r in rows if r.id.startswith("aiken-") and r.domain == "Cloud Technology and Services"
+    ]
+    seen = set()
+    while student.question is not None:
+        seen.add(student.question.item_id)
+        replies = await student.say(student.right_letters(core.bank))
+        if of_type(replies, ExplanationReply):
+            assert of_type(replies, ExplanationReply)[0].verdict.value == "correct"
+    assert {r.id for r in aiken} <= seen
+    again = Document(
+        **{**admin.base, "is_admin": True},
+        filename="sample.gift",
+        content=(IMPORTS / "sample.gift").read_bytes(),
+        caption="DVA-C02 development",
+    )
+    assert "0 new, 0 updated" in only(await core.handle(again), TextReply).text

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from knowledge.importers import ImportDefaults, item_id
-from knowledge.importers.aiken import Placer, base_item, finish, validate_item
+from knowledge.importers.common import Placer, base_item, finish, validate_item
 from knowledge.loader import BankProblem, Located
 
 LETTERS = "abcdef"

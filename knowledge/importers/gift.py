@@ -19,7 +19,7 @@ from typing import Any
 
 from knowledge.catalog import find_exam
 from knowledge.importers import ImportDefaults, item_id
-from knowledge.importers.aiken import Placer, base_item, finish, validate_item
+from knowledge.importers.common import Placer, base_item, finish, validate_item
 from knowledge.loader import BankProblem, Located
 
 SPECIAL = "~=#{}:"
