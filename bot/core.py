@@ -12,8 +12,9 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot import help as helptext
 from bot.admin import import_document, report_item
@@ -33,7 +34,7 @@ from bot.llm import Composer, Progress
 from bot.quiz import Quizzes
 from bot.storage import repository
 from bot.storage.database import Database
-from bot.storage.models import Chat, QuizSession, User
+from bot.storage.models import AdapterState, Chat, QuizSession, User
 from bot.study import StudyIndex
 from bot.types import (
     AnswerChoice,
@@ -125,6 +126,30 @@ class Core:
                         "try again, or /resume."
                     )
                 ]
+
+    # ------------------------------------------------------------ adapter memory
+
+    def remember(self, platform: str, key: str, value: dict[str, Any]) -> None:
+        """Keep a small fact for an adapter across restarts (e.g. a poll's chat and question)."""
+        with self.database.session() as db:
+            row = db.exec(
+                select(AdapterState).where(
+                    AdapterState.platform == platform, AdapterState.key == key
+                )
+            ).first()
+            row = row or AdapterState(platform=platform, key=key, created_at=self.clock())
+            row.value = value
+            db.add(row)
+            db.commit()
+
+    def recall(self, platform: str, key: str) -> dict[str, Any] | None:
+        with self.database.session() as db:
+            row = db.exec(
+                select(AdapterState).where(
+                    AdapterState.platform == platform, AdapterState.key == key
+                )
+            ).first()
+            return dict(row.value) if row else None
 
     # ------------------------------------------------------------ follow-up questions
 

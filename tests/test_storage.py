@@ -30,7 +30,7 @@ def test_migrations_create_exactly_the_models_schema(database: Database) -> None
 def test_migrating_twice_is_harmless(database: Database) -> None:
     database.migrate()
     with database.engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0002"
+        assert MigrationContext.configure(connection).get_current_revision() == "0003"
 
 
 async def test_a_new_core_resumes_the_quiz_at_the_same_question(
@@ -113,3 +113,23 @@ async def test_timestamps_come_back_timezone_aware(core: Core, bank: Bank) -> No
         session = db.exec(select(QuizSession)).one()
     assert answer.answered_at.tzinfo is not None
     assert session.finished_at is not None and session.status == "finished"
+
+
+async def test_adapter_memory_survives_a_new_core(
+    database_url: str, bank: Bank, clock: ManualClock
+) -> None:
+    first = Database(database_url)
+    first.migrate()
+    Core(first, bank, clock=clock).remember(
+        "telegram", "poll:42", {"chat_id": "-100", "ref": "1:0"}
+    )
+    Core(first, bank, clock=clock).remember(
+        "telegram", "poll:42", {"chat_id": "-100", "ref": "1:1"}
+    )
+    first.dispose()
+    second = Database(database_url)
+    core = Core(second, bank, clock=clock)
+    assert core.recall("telegram", "poll:42") == {"chat_id": "-100", "ref": "1:1"}
+    assert core.recall("telegram", "poll:43") is None
+    assert core.recall("discord", "poll:42") is None
+    second.dispose()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
+from rich.live import Live
 from rich.markup import escape
 from rich.panel import Panel
 
@@ -81,7 +82,15 @@ class TerminalChat:
         if isinstance(event, HintReply):
             self.show(event)
             return [event]
-        replies = await self.core.handle(event)
+        if self.console is None:
+            replies = await self.core.handle(event)
+        else:  # a model's answer streams into a live panel, disclaimer included throughout
+            with Live(console=self.console, transient=True, refresh_per_second=8) as live:
+
+                async def progress(partial: str) -> None:
+                    live.update(Panel(escape(partial), border_style="blue", title="Answer…"))
+
+                replies = await self.core.handle(event, progress)
         for reply in replies:
             if isinstance(reply, FollowUpsReply):
                 self.follow_ups = tuple(s.data for s in reply.suggestions)

@@ -134,3 +134,17 @@ class Report(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id")
     reason: str = Field(max_length=1000)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AdapterState(SQLModel, table=True):
+    """Small facts an adapter must remember across restarts, such as which chat and question
+    a Telegram poll belongs to (poll answers arrive without the chat)."""
+
+    __tablename__ = "adapter_state"
+    __table_args__ = (UniqueConstraint("platform", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    key: str = Field(max_length=200)
+    value: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(sa_type=UTCDateTime)
