@@ -12,6 +12,9 @@ from bot.types import (
     AnswerReply,
     EndReason,
     ExplanationReply,
+    FileReply,
+    LeaderboardReply,
+    StatsReply,
     FollowUpsReply,
     HintReply,
     ImageReply,
@@ -54,7 +57,8 @@ def render_question(reply: QuestionReply, now: datetime | None = None) -> str:
 
 def render_explanation(reply: ExplanationReply) -> str:
     correct = ", ".join(letter(i) for i, o in enumerate(reply.options) if o.correct)
-    lines = [f"{VERDICTS[reply.verdict]} Correct answer: {correct}"]
+    verdict = VERDICTS[reply.verdict] + " " if reply.verdict else ""
+    lines = [f"{verdict}Correct answer: {correct}"]
     for i, option in enumerate(reply.options):
         mark = "✓" if option.correct else "✗"
         picked = " (your answer)" if option.chosen else ""
@@ -113,6 +117,37 @@ def render_answer(reply: AnswerReply) -> str:
     return "\n".join(lines)
 
 
+def render_leaderboard(reply: LeaderboardReply) -> str:
+    if not reply.rows:
+        return f"{reply.title}: no answers yet."
+    lines = [reply.title]
+    for row in reply.rows:
+        streak = f", streak {row.streak}" if row.streak else ""
+        seconds = row.time_ms / 1000
+        lines.append(
+            f"  {row.rank}. {row.name}: {row.correct}/{row.answered} correct, "
+            f"{seconds:.0f}s{streak}"
+        )
+    return "\n".join(lines)
+
+
+def render_stats(reply: StatsReply) -> str:
+    lines = []
+    for exam in reply.exams:
+        lines.append(
+            f"{exam.exam}: readiness {exam.readiness:.0%} (likely {exam.low:.0%}-{exam.high:.0%}), "
+            f"{exam.answered} answers, {exam.seen}/{exam.bank_size} questions seen"
+        )
+        for score in exam.domains:
+            accuracy = f"{score.correct / score.total:.0%}" if score.total else "-"
+            lines.append(f"  {score.domain}: {accuracy} ({score.correct}/{score.total})")
+    lines.append(f"Study streak: {reply.streak_days} day(s). Reviews due: {reply.due_reviews}.")
+    if reply.next_review and not reply.due_reviews:
+        lines.append(f"Next review: {reply.next_review:%Y-%m-%d %H:%M} UTC.")
+    lines.append(reply.method)
+    return "\n".join(lines)
+
+
 def render(reply: Reply, now: datetime | None = None) -> str:
     """Any reply as plain text."""
     if isinstance(reply, QuestionReply):
@@ -125,8 +160,14 @@ def render(reply: Reply, now: datetime | None = None) -> str:
         return render_result(reply)
     if isinstance(reply, AnswerReply):
         return render_answer(reply)
+    if isinstance(reply, LeaderboardReply):
+        return render_leaderboard(reply)
+    if isinstance(reply, StatsReply):
+        return render_stats(reply)
     if isinstance(reply, ImageReply):
         return f"[image: {reply.path}] {reply.caption}".rstrip()
+    if isinstance(reply, FileReply):
+        return f"[file: {reply.path}] {reply.caption}".rstrip()
     if isinstance(reply, TextReply | HintReply):
         return reply.text
     return str(reply)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, select
@@ -19,8 +22,11 @@ from sqlmodel import Session, select
 from bot import help as helptext
 from bot.admin import import_document, report_item
 from bot.answers import check_count, parse_answer, usage_hint
+from bot.charts import progress_chart, standings_chart
 from bot.clock import Clock, system_clock
-from bot.commands import CommandError, parse_quiz_args
+from bot.commands import CommandError, QuizRequest, parse_quiz_args
+from bot.daily import PERIODS, Daily
+from bot.export import export_deck, missed_item_ids
 from bot.followups import (
     answer_reply,
     guard,
@@ -31,7 +37,11 @@ from bot.followups import (
 )
 from bot.imports import imported_items, imports_stamp
 from bot.llm import Composer, Progress
+from bot.privacy import CONFIRM_WORD, WARNING, forget_user
+from bot.progress import METHOD as READINESS_METHOD
+from bot.progress import attempts, exam_progress, study_streak, weekly_accuracy
 from bot.quiz import Quizzes
+from bot.review import due_cards, due_count, next_due
 from bot.storage import repository
 from bot.storage.database import Database
 from bot.storage.models import AdapterState, Chat, QuizSession, User
@@ -39,12 +49,17 @@ from bot.study import StudyIndex
 from bot.types import (
     AnswerChoice,
     ButtonPress,
+    ChatKind,
     Command,
+    Delivery,
     Document,
     EndReason,
     Event,
+    FileReply,
     HintReply,
+    ImageReply,
     Reply,
+    StatsReply,
     Text,
     TextReply,
 )
@@ -77,10 +92,13 @@ class Core:
         seed: int | None = None,
         study: StudyIndex | None = None,
         composer: Composer | None = None,
+        files_dir: Path | None = None,
     ) -> None:
         self.database = database
         self.study = study
         self.composer = composer
+        self.files_dir = files_dir or Path(tempfile.gettempdir()) / "studybot-files"
+        self.daily = Daily(bank, clock)
         self.shipped = bank
         self.clock = clock
         self.quizzes = Quizzes(bank, clock, seed)
@@ -97,7 +115,21 @@ class Core:
         stamp = imports_stamp(db)
         if stamp != self._imports_stamp:
             self.quizzes.bank = self.shipped.with_imported(imported_items(db))
+            self.daily.bank = self.quizzes.bank
             self._imports_stamp = stamp
+
+    async def tick(self, platform: str) -> list[Delivery]:
+        """What the core posts on its own now: daily challenges due, and their results.
+
+        Adapters call this every minute or so; it is safe to call from several processes.
+        """
+        try:
+            with self.database.session() as db:
+                self.refresh_bank(db)
+                return self.daily.tick(db, platform)
+        except Exception:
+            log.exception("scheduled posting failed; will try again on the next tick")
+            return []
 
     async def handle(self, event: Event, progress: Progress | None = None) -> list[Reply]:
         """Answer one event. Unexpected failures become a polite message, never a traceback.
@@ -220,7 +252,7 @@ class Core:
         elif isinstance(event, Text):
             replies.extend(self._text(db, event, user, chat, session))
         elif isinstance(event, AnswerChoice):
-            replies.extend(self._choice(db, event, session))
+            replies.extend(self._choice(db, event, user, chat, session))
         elif isinstance(event, ButtonPress):
             replies.extend(self._button(db, event, user, chat))
         elif isinstance(event, Document):
@@ -244,6 +276,22 @@ class Core:
             return [TextReply(text=helptext.help_text())]
         if name == "exams":
             return [TextReply(text=self._exams_text())]
+        if name == "daily":
+            return self.daily.command(db, event.is_admin, user, chat, event.args, event.thread_id)
+        if name == "leaderboard":
+            return self._leaderboard(db, chat, event.args)
+        if name == "review":
+            return self._review(db, user, chat, session, event.args)
+        if name == "stats":
+            return self._stats(db, user, chat)
+        if name == "export":
+            return self._export(db, user)
+        if name == "forget":
+            if event.args.strip().lower() != CONFIRM_WORD:
+                return [TextReply(text=WARNING)]
+            assert user.id is not None
+            forget_user(db, user.id)
+            return [TextReply(text="Done: everything I stored about you is deleted.")]
         if name == "ask":
             return self._ask(db, user, chat, event.args, explicit=True)
         if name == "why":
@@ -300,6 +348,71 @@ class Core:
             return [HintReply(text=str(error))]
         return self.quizzes.start(db, user, chat, request)
 
+    def _leaderboard(self, db: Session, chat: Chat, args: str) -> list[Reply]:
+        period = (args.split() or ["week"])[0].lower()
+        if period not in PERIODS:
+            return [HintReply(text="Use /leaderboard day, week, month or all.")]
+        if chat.kind != ChatKind.group:
+            return [HintReply(text="Leaderboards are for group chats with a daily challenge.")]
+        return [self.daily.leaderboard(db, chat, period)]
+
+    def _review(
+        self, db: Session, user: User, chat: Chat, session: QuizSession | None, args: str
+    ) -> list[Reply]:
+        if session is not None:
+            return [HintReply(text="Finish or /stop the quiz in progress first.")]
+        count = int(args) if args.strip().isdigit() else 10
+        if not 1 <= count <= 100:
+            return [HintReply(text="Review 1 to 100 questions: /review 10")]
+        assert user.id is not None
+        now = self.clock()
+        cards = [c for c in due_cards(db, user.id, now, count) if self.bank.get(c.item_id)]
+        if not cards:
+            upcoming = next_due(db, user.id)
+            if upcoming is None:
+                return [HintReply(text="Nothing to review yet: answer some questions with /quiz.")]
+            when = upcoming.strftime("%Y-%m-%d %H:%M UTC")
+            return [TextReply(text=f"Nothing is due now. Your next review is due {when}.")]
+        items = [self.bank.get(c.item_id) for c in cards]
+        exams = Counter(item.exam for item in items if item)
+        request = QuizRequest(exam=exams.most_common(1)[0][0], count=len(items))
+        overdue = "most overdue first"
+        intro = f"Review: {len(items)} question(s) due, {overdue}."
+        return self.quizzes.start_items(db, user, chat, [i for i in items if i], request, intro)
+
+    def _stats(self, db: Session, user: User, chat: Chat) -> list[Reply]:
+        now = self.clock()
+        stamp = now.strftime("%Y%m%d-%H%M%S")
+        if chat.kind == ChatKind.group:
+            board = self.daily.leaderboard(db, chat, "all")
+            path = self.files_dir / f"standings-{chat.id}-{stamp}.png"
+            chart = standings_chart(board.rows, board.title, path)
+            return [board, ImageReply(path=chart, caption="Group standings")]
+        assert user.id is not None
+        tries = attempts(db, user.id)
+        exams = tuple(
+            exam_progress(code, tries, self.bank) for code in EXAMS if self.bank.select(code)
+        )
+        stats = StatsReply(
+            exams=exams,
+            streak_days=study_streak(tries, now.date()),
+            due_reviews=due_count(db, user.id, now),
+            next_review=next_due(db, user.id),
+            method=READINESS_METHOD,
+        )
+        path = self.files_dir / f"progress-{user.id}-{stamp}.png"
+        chart = progress_chart(exams, weekly_accuracy(tries, now.date()), path)
+        return [stats, ImageReply(path=chart, caption="Accuracy per domain and per week")]
+
+    def _export(self, db: Session, user: User) -> list[Reply]:
+        assert user.id is not None
+        missed = missed_item_ids(db, user.id)
+        if not missed:
+            return [HintReply(text="No missed questions to export yet. Keep practising!")]
+        path = self.files_dir / f"studybot-missed-{user.id}.apkg"
+        count = export_deck(missed, self.bank, "studybot: missed questions", path)
+        return [FileReply(path=path, caption=f"{count} missed question(s) as an Anki deck.")]
+
     def _current(self, db: Session, session: QuizSession):  # type: ignore[no-untyped-def]
         current = self.quizzes.current(db, session)
         return current[0] if current else None
@@ -309,7 +422,7 @@ class Core:
     ) -> list[Reply]:
         if session is None:
             if ANSWER_SHAPED.fullmatch(event.text):
-                return [HintReply(text="No question is waiting for an answer. Start with /quiz.")]
+                return self._typed_daily_answer(db, event, user, chat)
             return self._ask(db, user, chat, event.text, explicit=False)
         current = self.quizzes.current(db, session)
         if current is None:  # never shown (a crash between start and show): show it now
@@ -326,7 +439,23 @@ class Core:
             return [HintReply(text=parsed.hint)]
         return self.quizzes.answer(db, session, item, parsed.choices)
 
-    def _choice(self, db: Session, event: AnswerChoice, session: QuizSession | None) -> list[Reply]:
+    def _typed_daily_answer(self, db: Session, event: Text, user: User, chat: Chat) -> list[Reply]:
+        """A letter typed in a group with an open daily challenge answers it."""
+        ref = self.daily.next_unanswered(db, user, chat) if chat.kind == ChatKind.group else None
+        found = self.daily.options_of(db, ref) if ref else None
+        if ref is None or found is None:
+            return [HintReply(text="No question is waiting for an answer. Start with /quiz.")]
+        options, choose = found
+        parsed = parse_answer(event.text, options, choose)
+        if parsed.hint:
+            return [HintReply(text=parsed.hint)]
+        return self.daily.answer(db, user, chat, ref, parsed.choices or ())
+
+    def _choice(
+        self, db: Session, event: AnswerChoice, user: User, chat: Chat, session: QuizSession | None
+    ) -> list[Reply]:
+        if event.question_ref.startswith("d:"):
+            return self.daily.answer(db, user, chat, event.question_ref, tuple(event.choices))
         if session is None:
             return [HintReply(text="That quiz has ended. Start a new one with /quiz.")]
         current = self.quizzes.current(db, session)

@@ -12,6 +12,12 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("exams", "List the exams and their domains"),
     ("ask", "Ask a question about the study material: /ask what is jitter?"),
     ("why", "Explain the last question's answer; /why not B? asks about an option"),
+    ("review", "Quiz the questions due for spaced review, most overdue first: /review [COUNT]"),
+    ("stats", "Your accuracy per domain, readiness and a chart (in a group: the standings)"),
+    ("daily", "The group's daily challenge: /daily, /daily on HH:MM [ZONE] ..., off, now"),
+    ("leaderboard", "Group standings: /leaderboard [day|week|month|all]"),
+    ("export", "Your missed questions as an Anki deck"),
+    ("forget", "Delete everything stored about you (asks to confirm)"),
     ("report", "Flag a doubtful question: /report ID what is wrong (ID optional after an answer)"),
 )
 

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from bot.clock import Clock
 from bot.commands import QuizRequest
 from bot.grading import build_result, grade
+from bot.review import record_review
 from bot.storage import repository
 from bot.storage.models import Answer, Chat, QuizSession, User
 from bot.types import (
@@ -47,6 +48,31 @@ def follow_up_data(item_id: str, index: int) -> str:
     return f"fu:{item_id}:{index}"
 
 
+def explanation_of(
+    item: Item, order: list[int], chosen: list[int], verdict: Verdict | None
+) -> ExplanationReply:
+    """Every option, in the order shown, with why it is right or wrong; `verdict` None for a
+    reveal to a whole group."""
+    options = tuple(
+        OptionFeedback(
+            text=item.options[i].text,
+            correct=item.options[i].correct,
+            chosen=i in chosen,
+            why=item.options[i].why,
+        )
+        for i in order
+    )
+    return ExplanationReply(
+        item_id=item.id,
+        verdict=verdict,
+        options=options,
+        explanation=item.explanation,
+        trap=item.trap,
+        takeaway=item.takeaway,
+        references=tuple(item.references),
+    )
+
+
 class Quizzes:
     def __init__(self, bank: Bank, clock: Clock, seed: int | None = None) -> None:
         self.bank = bank
@@ -60,10 +86,28 @@ class Quizzes:
         if not pool:
             where = f" in {', '.join(request.domains)}" if request.domains else ""
             return [HintReply(text=f"There are no {request.exam} questions{where} yet.")]
-        assert user.id is not None and chat.id is not None
-        ordinal = repository.count_sessions(db, user.id)
-        seed = f"{self.seed}:{user.id}:{ordinal}" if self.seed is not None else secrets.token_hex(8)
+        assert user.id is not None
+        seed = self._session_seed(db, user.id)
         chosen = random.Random(f"select:{seed}").sample(pool, min(request.count, len(pool)))
+        intro = self._intro(len(chosen), request, len(pool))
+        return self.start_items(db, user, chat, chosen, request, intro, seed)
+
+    def _session_seed(self, db: Session, user_id: int) -> str:
+        ordinal = repository.count_sessions(db, user_id)
+        return f"{self.seed}:{user_id}:{ordinal}" if self.seed is not None else secrets.token_hex(8)
+
+    def start_items(
+        self,
+        db: Session,
+        user: User,
+        chat: Chat,
+        items: list[Item],
+        request: QuizRequest,
+        intro: str,
+        seed: str | None = None,
+    ) -> list[Reply]:
+        """Start a session on exactly these items (a quiz, or the reviews that are due)."""
+        assert user.id is not None and chat.id is not None
         now = self.clock()
         session = QuizSession(
             user_id=user.id,
@@ -71,8 +115,8 @@ class Quizzes:
             exam=request.exam,
             domains=list(request.domains),
             mode=request.mode.value,
-            item_ids=[item.id for item in chosen],
-            seed=seed,
+            item_ids=[item.id for item in items],
+            seed=seed or self._session_seed(db, user.id),
             started_at=now,
             deadline=now + timedelta(minutes=request.minutes) if request.minutes else None,
         )
@@ -82,18 +126,16 @@ class Quizzes:
         except IntegrityError:  # another process started one for this user a moment ago
             db.rollback()
             return [HintReply(text="A quiz is already in progress here. /resume shows it.")]
-        replies: list[Reply] = [TextReply(text=self._intro(session, request, len(pool)))]
-        replies.extend(self.present(db, session))
-        return replies
+        return [TextReply(text=intro), *self.present(db, session)]
 
-    def _intro(self, session: QuizSession, request: QuizRequest, available: int) -> str:
+    def _intro(self, count: int, request: QuizRequest, available: int) -> str:
         scope = ", ".join(request.domains) if request.domains else "all domains"
         mode = (
             "Exam mode: no feedback until the end."
             if request.mode is Mode.exam
             else "Practice mode: feedback after each answer."
         )
-        parts = [f"{session.exam} quiz, {len(session.item_ids)} questions from {scope}. {mode}"]
+        parts = [f"{request.exam} quiz, {count} questions from {scope}. {mode}"]
         if request.count > available:
             parts.append(f"(Only {available} questions match, so the quiz has {available}.)")
         if request.minutes:
@@ -183,7 +225,8 @@ class Quizzes:
         session.current_order = None
         session.presented_at = None
         db.add(session)
-        try:
+        try:  # the review card's lookup flushes the answer: a duplicate fails right here
+            record_review(db, session.user_id, item.id, verdict is Verdict.correct, now)
             db.commit()
         except IntegrityError:  # the same question was answered from another device first
             db.rollback()
@@ -201,27 +244,10 @@ class Quizzes:
     def feedback(
         self, item: Item, order: list[int], chosen: list[int], verdict: Verdict
     ) -> list[Reply]:
-        options = tuple(
-            OptionFeedback(
-                text=item.options[i].text,
-                correct=item.options[i].correct,
-                chosen=i in chosen,
-                why=item.options[i].why,
-            )
-            for i in order
-        )
+        explanation = explanation_of(item, order, chosen, verdict)
         suggestions = tuple(
             FollowUp(text=text, data=follow_up_data(item.id, n))
             for n, text in enumerate(item.follow_ups)
-        )
-        explanation = ExplanationReply(
-            item_id=item.id,
-            verdict=verdict,
-            options=options,
-            explanation=item.explanation,
-            trap=item.trap,
-            takeaway=item.takeaway,
-            references=tuple(item.references),
         )
         if not suggestions:  # an imported question without suggested follow-ups
             return [explanation]

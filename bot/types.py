@@ -20,6 +20,7 @@ class ChatKind(StrEnum):
 class Mode(StrEnum):
     practice = "practice"
     exam = "exam"
+    daily = "daily"  # a group's daily challenge: answers are revealed when the window closes
 
 
 class Verdict(StrEnum):
@@ -48,6 +49,7 @@ class Event:
     display_name: str = ""
     chat_kind: ChatKind = ChatKind.private
     is_admin: bool = False  # the adapter knows (a group admin, a configured operator)
+    thread_id: str = ""  # a forum topic inside a group, where the platform has them
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,7 +145,7 @@ class ExplanationReply(Reply):
     """The verdict on one answer and everything that explains it, options in presented order."""
 
     item_id: str
-    verdict: Verdict
+    verdict: Verdict | None  # None: a reveal to a group, no one's answer in particular
     options: tuple[OptionFeedback, ...]
     explanation: str
     trap: str
@@ -221,6 +223,64 @@ class AnswerReply(Reply):
     mode: str
     covered: bool
     note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExamProgress:
+    """One exam's progress: readiness is a weighted estimate with a likely range."""
+
+    exam: str
+    answered: int
+    seen: int
+    bank_size: int
+    readiness: float
+    low: float
+    high: float
+    domains: tuple[DomainScore, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatsReply(Reply):
+    exams: tuple[ExamProgress, ...]
+    streak_days: int
+    due_reviews: int
+    next_review: datetime | None
+    method: str  # how readiness is computed, in a sentence or two
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeaderboardRow:
+    rank: int
+    name: str
+    correct: int
+    answered: int
+    time_ms: int
+    streak: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeaderboardReply(Reply):
+    title: str
+    rows: tuple[LeaderboardRow, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    """Replies the core sends on its own (a scheduled post), addressed to a chat."""
+
+    platform: str
+    chat_id: str
+    chat_kind: ChatKind
+    thread_id: str
+    replies: tuple[Reply, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileReply(Reply):
+    """A file to send, such as an Anki deck."""
+
+    path: Path
+    caption: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

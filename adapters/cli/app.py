@@ -96,7 +96,8 @@ def build_core(settings: Settings, database: Database, bank: Bank, seed: int | N
             timeout=settings.llm_timeout,
             max_retries=settings.llm_retries,
         )
-    return Core(database, bank, seed=seed, study=study, composer=composer)
+    files = settings.data_dir / "files"
+    return Core(database, bank, seed=seed, study=study, composer=composer, files_dir=files)
 
 
 def _open_database(settings: Settings) -> Database:
@@ -249,6 +250,8 @@ def _version(bank: Bank, report: dict[str, object]) -> int | None:
 
 def main() -> None:
     from adapters.cli.knowledge_commands import register
+    from adapters.cli.run_commands import register as register_run
 
     register(app, _load_bank, _notes)
+    register_run(app)
     app()

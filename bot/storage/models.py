@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Index, UniqueConstraint, text
@@ -148,3 +148,70 @@ class AdapterState(SQLModel, table=True):
     key: str = Field(max_length=200)
     value: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ReviewCard(SQLModel, table=True):
+    """One user's FSRS card for one item: when it is due again and its memory state."""
+
+    __tablename__ = "review_cards"
+    __table_args__ = (UniqueConstraint("user_id", "item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    item_id: str = Field(max_length=64)
+    card: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    due: datetime = Field(sa_type=UTCDateTime, index=True)
+    reviews: int = 0
+    lapses: int = 0
+
+
+class DailySchedule(SQLModel, table=True):
+    """A group's daily challenge: when (local time in an IANA zone), what, and for how long."""
+
+    __tablename__ = "daily_schedules"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(foreign_key="chats.id", unique=True)
+    local_time: str = Field(max_length=5)  # HH:MM
+    time_zone: str = Field(max_length=64)
+    exam: str = Field(max_length=32)
+    domains: list[str] = Field(default_factory=list, sa_type=JSON)
+    count: int = 1
+    window_minutes: int = 480
+    enabled: bool = True
+    thread_id: str = Field(default="", max_length=64)  # a forum topic, where the platform has them
+    updated_by: int | None = Field(default=None, foreign_key="users.id")
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DailyChallenge(SQLModel, table=True):
+    """One day's challenge in one group. The unique (chat, local date) pair is the claim that
+    makes posting happen exactly once, whatever restarts or processes race for it."""
+
+    __tablename__ = "daily_challenges"
+    __table_args__ = (UniqueConstraint("chat_id", "local_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(foreign_key="chats.id", index=True)
+    local_date: date
+    item_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    orders: list[list[int]] = Field(default_factory=list, sa_type=JSON)
+    posted_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    closed: bool = False
+
+
+class DailyAnswer(SQLModel, table=True):
+    """A member's answer to one question of a challenge: the first one is final."""
+
+    __tablename__ = "daily_answers"
+    __table_args__ = (UniqueConstraint("challenge_id", "user_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    challenge_id: int = Field(foreign_key="daily_challenges.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    position: int
+    chosen: list[int] = Field(default_factory=list, sa_type=JSON)
+    correct: bool = False
+    answered_at: datetime = Field(sa_type=UTCDateTime)
+    time_taken_ms: int = 0

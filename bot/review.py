@@ -1,0 +1,63 @@
+"""Spaced review with FSRS: every answered item, anywhere, moves that user's card.
+
+A right answer is rated Good, anything else (wrong, partly right, skipped) Again: a lapse.
+Learning steps are off and fuzzing is off, so intervals are whole days and reproducible: a new
+card answered right comes back in 2 days, then 11; a wrong one the next day.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fsrs import Card, Rating, Scheduler
+from sqlmodel import Session, col, func, select
+
+from bot.storage.models import ReviewCard
+
+SCHEDULER = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
+
+
+def record_review(
+    db: Session, user_id: int, item_id: str, correct: bool, when: datetime
+) -> ReviewCard:
+    """Update (or start) the user's card for the item; the caller commits."""
+    row = db.exec(
+        select(ReviewCard).where(ReviewCard.user_id == user_id, ReviewCard.item_id == item_id)
+    ).first()
+    card = Card.from_dict(row.card) if row else Card(due=when)
+    card, _ = SCHEDULER.review_card(card, Rating.Good if correct else Rating.Again, when)
+    row = row or ReviewCard(user_id=user_id, item_id=item_id, due=card.due)
+    row.card = card.to_dict()
+    row.due = card.due
+    row.reviews += 1
+    row.lapses += 0 if correct else 1
+    db.add(row)
+    return row
+
+
+def due_cards(db: Session, user_id: int, now: datetime, limit: int) -> list[ReviewCard]:
+    """Cards due now, most overdue first."""
+    query = (
+        select(ReviewCard)
+        .where(ReviewCard.user_id == user_id, ReviewCard.due <= now)
+        .order_by(col(ReviewCard.due), col(ReviewCard.id))
+        .limit(limit)
+    )
+    return list(db.exec(query).all())
+
+
+def due_count(db: Session, user_id: int, now: datetime) -> int:
+    query = select(func.count()).where(ReviewCard.user_id == user_id, ReviewCard.due <= now)
+    return int(db.exec(query).one())
+
+
+def next_due(db: Session, user_id: int) -> datetime | None:
+    query = select(func.min(ReviewCard.due)).where(ReviewCard.user_id == user_id)
+    return _aware(db.exec(query).one())
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """func.min may come back naive on SQLite; the column always stores UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
