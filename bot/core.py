@@ -13,7 +13,7 @@ import re
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -238,15 +238,8 @@ class Core:
                 return replies
         if isinstance(event, Text) and event.text.strip().startswith("/"):
             name, _, args = event.text.strip()[1:].partition(" ")
-            event = Command(
-                platform=event.platform,
-                chat_id=event.chat_id,
-                user_id=event.user_id,
-                display_name=event.display_name,
-                chat_kind=event.chat_kind,
-                name=name,
-                args=args.strip(),
-            )
+            base = {f.name: getattr(event, f.name) for f in fields(Event)}  # admin, topic...
+            event = Command(**base, name=name, args=args.strip())
         if isinstance(event, Command):
             replies.extend(self._command(db, event, user, chat, session))
         elif isinstance(event, Text):

@@ -19,6 +19,7 @@ from typing import Protocol
 import openai
 from openai import AsyncOpenAI
 
+from bot.config import Settings
 from bot.prompts import load_prompt
 from knowledge.answering import NOT_COVERED, Answer, sources_of
 
@@ -144,3 +145,16 @@ class LLMComposer:
                 last = time.monotonic()
                 await progress(with_disclaimer(CITATION.sub("", text)))
         return text
+
+
+def composer_from(settings: Settings) -> LLMComposer | None:
+    """The LLM composer when OPENAI_API_KEY or OPENAI_BASE_URL is set, else None (offline)."""
+    if not settings.llm_configured():
+        return None
+    return LLMComposer(
+        model=settings.llm_model,
+        api_key=settings.openai_api_key,
+        base_url=settings.openai_base_url,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_retries,
+    )

@@ -322,3 +322,10 @@ async def test_forget_leaves_no_row_behind(core: Core, bank: Bank, clock: Manual
 async def test_unknown_periods_and_private_leaderboards_get_hints(core: Core) -> None:
     assert isinstance((await member(core, "bob").command("leaderboard", "year"))[0], HintReply)
     assert isinstance((await Student(core).command("leaderboard"))[0], HintReply)
+
+
+async def test_a_typed_command_keeps_who_is_admin(core: Core) -> None:
+    """Adapters may pass '/daily on ...' as text: the admin flag must survive the parsing."""
+    ada = member(core, "ada", admin=True)
+    replies = await ada.say("/daily on 09:00 Europe/Berlin")
+    assert "Daily challenge on" in only(replies, TextReply).text

@@ -15,7 +15,7 @@ from bot.clock import system_clock
 from bot.config import Settings
 from bot.core import Core
 from bot.imports import import_located, imported_items
-from bot.llm import LLMComposer
+from bot.llm import composer_from
 from bot.reports import bank_summary, list_reports
 from bot.storage.database import Database
 from bot.study import build_study_index
@@ -87,15 +87,7 @@ def _notes(settings: Settings) -> list[Note]:
 def build_core(settings: Settings, database: Database, bank: Bank, seed: int | None = None) -> Core:
     """The core with the study index and, when a model is configured, the LLM composer."""
     study = build_study_index(settings, _notes(settings))
-    composer = None
-    if settings.llm_configured():
-        composer = LLMComposer(
-            model=settings.llm_model,
-            api_key=settings.openai_api_key,
-            base_url=settings.openai_base_url,
-            timeout=settings.llm_timeout,
-            max_retries=settings.llm_retries,
-        )
+    composer = composer_from(settings)
     files = settings.data_dir / "files"
     return Core(database, bank, seed=seed, study=study, composer=composer, files_dir=files)
 

@@ -15,7 +15,7 @@ from rich.progress import Progress
 from adapters.text import render_answer
 from bot.config import Settings
 from bot.followups import answer_reply
-from bot.llm import LLMComposer
+from bot.llm import LLMComposer, composer_from
 from bot.study import StudyIndex, build_study_index
 from bot.types import AnswerReply
 from knowledge.answering import Answerer
@@ -40,18 +40,6 @@ def _prepared(settings: Settings, bank: Bank, study: StudyIndex) -> Answerer:
     if message:
         typer.echo(message, err=True)
     return answerer
-
-
-def _composer(settings: Settings) -> LLMComposer | None:
-    if not settings.llm_configured():
-        return None
-    return LLMComposer(
-        settings.llm_model,
-        settings.openai_api_key,
-        settings.openai_base_url,
-        settings.llm_timeout,
-        settings.llm_retries,
-    )
 
 
 async def _answer(
@@ -116,7 +104,7 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
                 raise typer.Exit(2)
             code = found.code
         answerer = _prepared(settings, load(settings), build_study_index(settings, notes(settings)))
-        composer = _composer(settings)
+        composer = composer_from(settings)
         questions = [line.strip() for line in sys.stdin] if question == "-" else [question]
         for text in filter(None, questions):
             reply = asyncio.run(_answer(answerer, composer, text, code))
@@ -136,7 +124,7 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
         """Hit rate (every `all` term and one `any` term in the answer) and source recall."""
         settings = Settings()
         answerer = _prepared(settings, load(settings), build_study_index(settings, notes(settings)))
-        composer = _composer(settings)
+        composer = composer_from(settings)
         entries = load_eval(file)
         modes = [Mode.hybrid, Mode.dense, Mode.lexical] if compare else [Mode.hybrid]
         results = []
