@@ -31,21 +31,25 @@ def progress_chart(
     """Accuracy per exam domain (bars) and weekly accuracy over the last weeks (line)."""
     plt = _pyplot()
     fig, (bars, line) = plt.subplots(2, 1, figsize=FIGSIZE, dpi=DPI)
-    labels, values = [], []
+    labels, values, notes = [], [], []
     for progress in exams:
         keys = {d.name: d.key for d in EXAMS[progress.exam].domains}
         for score in progress.domains:
             labels.append(f"{progress.exam.split('-')[0]} {keys[score.domain]}")
             values.append(score.correct / score.total if score.total else 0.0)
+            notes.append(f"{score.correct}/{score.total}" if score.total else "no answers yet")
     bars.barh(labels or ["no answers yet"], values or [0.0], color="#3b7dd8")
-    bars.set_xlim(0, 1)
+    for row, note in enumerate(notes):
+        bars.text(values[row] + 0.01, row, note, va="center", fontsize=8, color="#444444")
+    bars.set_xlim(0, 1.15)
     bars.set_title("Accuracy per exam domain")
     bars.invert_yaxis()
-    weeks = [start.strftime("%d %b") for start, _ in trend]
+    positions = list(range(len(trend)))
     accuracy = [value if value is not None else float("nan") for _, value in trend]
-    line.plot(weeks, accuracy, marker="o", color="#d8743b")
-    line.set_ylim(0, 1)
-    line.set_title("Weekly accuracy")
+    line.plot(positions, accuracy, marker="o", color="#d8743b")
+    line.set_xticks(positions, [start.strftime("%d %b") for start, _ in trend], fontsize=8)
+    line.set_ylim(0, 1.05)
+    line.set_title("Weekly accuracy (weeks starting Monday; gaps: no answers)")
     fig.tight_layout()
     return _save(fig, plt, path)
 

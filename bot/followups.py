@@ -34,6 +34,12 @@ LETTER_REF = re.compile(
     r"\b(?:option|answer|choice|not|about|is|was|pick|picked)\s+\(?([A-Fa-f])\b\)?"
 )
 BARE_LETTER = re.compile(r"(?<![\w'])([A-F])(?![\w'])")
+# "why?", "why is that?", "explain this question": about the last question, not a new topic.
+ABOUT_IT = re.compile(
+    r"\b(this|that|the) (question|answer|one|option)\b|^why( not)?\W*$|"
+    r"^why (is|was|isn't|wasn't) (it|that|this)\b|^(explain|what about) (it|that|this)\b",
+    re.IGNORECASE,
+)
 ORDINAL_REF = re.compile(
     r"\bthe (first|second|third|fourth|fifth|sixth)(?: one| option| answer)?\b"
 )
@@ -118,8 +124,7 @@ def resolve_reference(question: str, context: QuestionContext | None) -> tuple[s
         index = ord(match.group(1)) - ord("A")
     if index is not None and index < len(context.options):
         return f"{question} ({context.options[index]})", context.item.id
-    talks_about_it = re.search(r"\b(this|that|the) (question|answer|one)\b|\bwhy\b", question, re.I)
-    return question, context.item.id if talks_about_it else None
+    return question, context.item.id if ABOUT_IT.search(question.strip()) else None
 
 
 def why_question(context: QuestionContext) -> str:
