@@ -55,6 +55,17 @@ def render_question(reply: QuestionReply, now: datetime | None = None) -> str:
     return "\n".join(lines)
 
 
+def explanation_parts(reply: ExplanationReply) -> list[tuple[str, str]]:
+    """The labelled parts under the options, skipping those an imported question lacks."""
+    parts = (
+        ("Explanation", reply.explanation),
+        ("Exam trap", reply.trap),
+        ("Key takeaway", reply.takeaway),
+        ("Docs", " ".join(reply.references)),
+    )
+    return [(label, text) for label, text in parts if text]
+
+
 def render_explanation(reply: ExplanationReply) -> str:
     correct = ", ".join(letter(i) for i, o in enumerate(reply.options) if o.correct)
     verdict = VERDICTS[reply.verdict] + " " if reply.verdict else ""
@@ -65,14 +76,7 @@ def render_explanation(reply: ExplanationReply) -> str:
         lines.append(f"  {mark} {letter(i)}) {option.text}{picked}")
         if option.why:
             lines.append(f"      {option.why}")
-    for label, text in (
-        ("Explanation", reply.explanation),
-        ("Exam trap", reply.trap),
-        ("Key takeaway", reply.takeaway),
-        ("Docs", " ".join(reply.references)),
-    ):
-        if text:  # imported questions may lack some parts
-            lines.append(f"{label}: {text}")
+    lines += [f"{label}: {text}" for label, text in explanation_parts(reply)]
     return "\n".join(lines)
 
 

@@ -242,6 +242,8 @@ def _version(bank: Bank, report: dict[str, object]) -> int | None:
 
 def main() -> None:
     from adapters.cli.knowledge_commands import register
+    from adapters.cli.run_commands import register as register_run
 
     register(app, _load_bank, _notes)
+    register_run(app)
     app()

@@ -1,0 +1,66 @@
+"""`studybot run telegram`: the bot on a chat platform, over the same core as the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import typer
+
+run_app = typer.Typer(help="Run the bot on a chat platform.", no_args_is_help=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    """One line on standard error and exit status 2: the operator has something to fix."""
+    typer.echo(message, err=True)
+    return typer.Exit(2)
+
+
+@run_app.command("telegram")
+def telegram() -> None:
+    """Run the Telegram bot: long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set."""
+    from telegram.error import InvalidToken, NetworkError
+
+    from adapters.cli.app import _load_bank, _open_database, build_core
+    from adapters.telegram.bot import WebhookUnavailable, build_application, check_token, run
+    from adapters.telegram.settings import BOTFATHER_HINT, TelegramSettings
+    from bot.config import Settings
+
+    settings, telegram_settings = Settings(), TelegramSettings()
+    problem = telegram_settings.problem()
+    if problem:  # before loading anything: the fix is in the environment
+        raise _fail(problem)
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log the token in URLs
+    rejected = f"Telegram rejected TELEGRAM_BOT_TOKEN: {BOTFATHER_HINT}."
+    unreachable = (
+        f"Cannot reach the Bot API at TELEGRAM_BASE_URL={telegram_settings.base_url}: "
+        "check the network, or the URL if you set it."
+    )
+    try:
+        username = asyncio.run(check_token(telegram_settings))
+    except InvalidToken:
+        raise _fail(rejected) from None
+    except NetworkError:
+        raise _fail(unreachable) from None
+    bank = _load_bank(settings)
+    database = _open_database(settings)
+    try:
+        app = build_application(build_core(settings, database, bank), telegram_settings)
+        mode = "a webhook" if telegram_settings.webhook_url else "long polling"
+        typer.echo(f"@{username} is running with {mode}; Ctrl+C stops it.", err=True)
+        run(app, telegram_settings)
+    except InvalidToken:  # revoked between the check and the start
+        raise _fail(rejected) from None
+    except NetworkError:
+        raise _fail(unreachable) from None
+    except WebhookUnavailable as error:
+        raise _fail(str(error)) from None
+    finally:
+        database.dispose()
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `run` group to the `studybot` command."""
+    app.add_typer(run_app, name="run")

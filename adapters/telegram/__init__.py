@@ -1,0 +1,1 @@
+"""The Telegram adapter: native quiz polls and buttons over the same conversation core."""
