@@ -77,7 +77,16 @@ def test_every_product_topic_has_an_item() -> None:
 
 
 def test_the_key_is_not_given_away_by_length() -> None:
-    """In single-answer items the correct option is the longest one in a minority of items."""
-    single = [item for item in Bank.load().items() if item.choose == 1]
-    longest = sum(max(item.options, key=lambda o: len(o.text)).correct for item in single)
-    assert longest / len(single) < 0.35, f"{longest} of {len(single)}"
+    """Neither the longest nor the shortest option is a reliable tell, in either exam.
+
+    With four options a key placed without regard to length is longest (or shortest) in
+    about a quarter of single-answer items; a bank where it is far from that teaches
+    students to pick by length instead of by knowledge.
+    """
+    bank = Bank.load()
+    for exam in EXAMS:
+        single = [item for item in bank.select(exam) if item.choose == 1]
+        longest = sum(max(item.options, key=lambda o: len(o.text)).correct for item in single)
+        shortest = sum(min(item.options, key=lambda o: len(o.text)).correct for item in single)
+        assert 0.12 <= longest / len(single) <= 0.35, f"{exam}: longest {longest}/{len(single)}"
+        assert 0.12 <= shortest / len(single) <= 0.35, f"{exam}: shortest {shortest}/{len(single)}"
