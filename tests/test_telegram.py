@@ -323,6 +323,26 @@ async def test_a_free_text_question_streams_by_editing_one_message_at_a_steady_p
     assert DISCLAIMER in final[0].fields["text"] and "note-test-backoff" in final[0].fields["text"]
 
 
+async def test_stats_arrive_as_a_photo_and_export_as_an_anki_document(
+    fake: FakeTelegram, database: Database, bank: Bank, notes: list[Note]
+) -> None:
+    chat = fake.chat(ALICE["id"])
+    async with running(new_core(database, bank, notes), fake):
+        fake.say(chat, ALICE, "/quiz DVA-C02 security 1")
+        poll, right, _ = await next_poll(fake, bank, 1)
+        fake.vote(ALICE, poll, [(right + 1) % 4])
+        await sent(fake, "Score: 0/1")
+        fake.say(chat, ALICE, "/stats")
+        (photo,) = await fake.wait_calls("sendPhoto")
+        assert photo.fields["photo"][:8] == b"\x89PNG\r\n\x1a\n"
+        assert int(photo.fields["chat_id"]) == ALICE["id"]
+        await sent(fake, "Readiness")
+        fake.say(chat, ALICE, "/export")
+        (deck,) = await fake.wait_calls("sendDocument")
+        assert bytes(deck.fields["document"][:2]) == b"PK"  # a zip: the .apkg
+        assert "1" in (deck.fields.get("caption") or "")  # says how many cards
+
+
 # ---------------------------------------------------------------- groups
 
 
