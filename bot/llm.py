@@ -43,9 +43,7 @@ class Composer(Protocol):
 
 
 def _passages_block(grounded: Answer) -> str:
-    return "\n".join(
-        f"[{hit.passage.id}] {hit.passage.title}: {hit.passage.text}" for hit in grounded.hits
-    )
+    return "\n".join(f"[{hit.passage.id}] {hit.passage.searchable}" for hit in grounded.hits)
 
 
 def _keep_known_citations(text: str, known: set[str]) -> tuple[str, list[str]]:

@@ -102,7 +102,7 @@ def bench_retrieval(
     rng = random.Random(7)
     sample = list(corpus[:512])
     start = time.perf_counter()
-    real_vectors = embedder.embed([f"{p.title}. {p.text}" for p in sample])
+    real_vectors = embedder.embed([p.searchable for p in sample])
     embed_rate = len(sample) / (time.perf_counter() - start)
     dims = len(real_vectors[0])
     query_vectors = dict(zip(questions, embedder.embed(list(questions)), strict=True))

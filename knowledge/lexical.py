@@ -23,9 +23,7 @@ class LexicalIndex:
     def __init__(self, passages: Sequence[Passage]) -> None:
         self.passages = list(passages)
         self._bm25 = bm25s.BM25()
-        self._bm25.index(
-            _tokens([f"{p.title} {p.text}" for p in self.passages]), show_progress=False
-        )
+        self._bm25.index(_tokens([p.searchable for p in self.passages]), show_progress=False)
 
     def search(self, query: str, k: int = 20) -> list[tuple[int, float]]:
         """(passage index, BM25 score) best first; empty when no query term is in the corpus."""

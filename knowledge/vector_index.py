@@ -81,7 +81,7 @@ class VectorIndex:
                 self.collection.delete(ids=stale[start : start + BATCH])
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
-            vectors = self.embedder.embed([f"{p.title}. {p.text}" for p in batch])
+            vectors = self.embedder.embed([p.searchable for p in batch])
             self.collection.upsert(
                 ids=[p.id for p in batch],
                 embeddings=vectors,
