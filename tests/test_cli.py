@@ -191,3 +191,26 @@ def test_bank_validate_passes_on_what_we_ship_and_fails_on_a_defect(tmp_path: Pa
     )
     assert failed.returncode == 1
     assert f"{bad}:" in failed.stderr and "items[2].domain" in failed.stderr
+
+
+def test_bank_validate_on_a_folder_checks_its_notes_too(tmp_path: Path) -> None:
+    def validate(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "bank", "validate", str(path)],
+            capture_output=True,
+            text=True,
+            env=environment(tmp_path),
+            timeout=60,
+        )
+
+    shipped = validate(Path(__file__).resolve().parents[1] / "knowledge")
+    assert shipped.returncode == 0, shipped.stderr
+    assert re.fullmatch(r"OK: \d+ items, \d+ notes\n", shipped.stdout)
+    assert not shipped.stdout.startswith("OK: 0 items") and ", 0 notes" not in shipped.stdout
+    folder = tmp_path / "content"
+    (folder / "notes").mkdir(parents=True)
+    note = folder / "notes" / "short.md"
+    note.write_text("---\nid: note-short\ntitle: Short\nexams: [DVA-C02]\n---\nToo short.\n")
+    failed = validate(folder)
+    assert failed.returncode == 1
+    assert f"{note}:" in failed.stderr and "150-400" in failed.stderr

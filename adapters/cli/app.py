@@ -30,7 +30,7 @@ from knowledge.loader import (
     check_across,
     parse_located,
 )
-from knowledge.notes import Note, load_notes
+from knowledge.notes import NOTES_DIR, Note, load_notes
 
 app = typer.Typer(help="A study assistant for AWS certification exams.", no_args_is_help=True)
 bank_app = typer.Typer(help="Check the question banks.", no_args_is_help=True)
@@ -134,15 +134,29 @@ def bank_validate(
         except (OSError, UnicodeDecodeError) as error:
             problems.append(BankProblem(str(path), 1, "", f"cannot read: {error}"))
     problems.extend(p for p in check_across(located) if p not in problems)
-    if not paths:
+    for folder in _notes_folders(paths):
         try:
-            notes = len(load_notes())
+            notes += len(load_notes(folder))
         except BankError as error:
             problems.extend(error.problems)
     if problems:
         _echo_problems(problems)
         raise typer.Exit(1)
-    typer.echo(f"OK: {len(located)} items" + (f", {notes} notes" if not paths else ""))
+    typer.echo(f"OK: {len(located)} items, {notes} notes")
+
+
+def _notes_folders(paths: list[Path] | None) -> list[Path]:
+    """The study-note folders to check: ours by default, else any `notes` folder given or inside."""
+    if not paths:
+        return [NOTES_DIR]
+    found = {
+        folder
+        for path in paths
+        if path.is_dir()
+        for folder in [path, *path.rglob("notes")]
+        if folder.is_dir() and folder.name == "notes"
+    }
+    return sorted(found)
 
 
 @bank_app.command("list")
