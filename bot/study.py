@@ -45,6 +45,10 @@ class StudyIndex:
         ids = "|".join(f"{i.id}:{i.version}" for i in bank.items())
         return hashlib.sha256(ids.encode()).hexdigest()
 
+    def ready(self, bank: Bank) -> bool:
+        """Whether a question about this bank is answered without building the index first."""
+        return self._answerer is not None and self._key == self._bank_key(bank)
+
     def ensure(self, bank: Bank, progress: Progress | None = None) -> tuple[Answerer, str | None]:
         """The answerer for this bank, and a message when a build or rebuild just happened.
 

@@ -85,3 +85,12 @@ async def test_off_topic_and_injection_get_a_plain_refusal_with_the_disclaimer(c
 async def test_a_stray_letter_after_the_quiz_is_not_taken_for_a_question(core: Core) -> None:
     replies = await Student(core).say("B")
     assert isinstance(replies[0], HintReply) and "/quiz" in replies[0].text
+
+
+async def test_the_chat_can_tell_when_a_question_will_wait_for_the_index(
+    core: Core, bank: Bank
+) -> None:
+    """The terminal shows "Building the study index..." only when the next answer will wait."""
+    assert core.study is not None and not core.study.ready(bank)
+    await Student(core).say("What does jitter do to retries?")
+    assert core.study.ready(bank)

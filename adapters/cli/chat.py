@@ -34,6 +34,7 @@ from bot.types import (
 )
 
 PLATFORM = "cli"
+BUILDING = "[dim]Building the study index: the first question takes about a minute…[/]"
 
 
 class TerminalChat:
@@ -85,7 +86,9 @@ class TerminalChat:
         if self.console is None:
             replies = await self.core.handle(event)
         else:  # a model's answer streams into a live panel, disclaimer included throughout
-            with Live(console=self.console, transient=True, refresh_per_second=8) as live:
+            study = self.core.study
+            waiting = "" if study is None or study.ready(self.core.bank) else BUILDING
+            with Live(waiting, console=self.console, transient=True, refresh_per_second=8) as live:
 
                 async def progress(partial: str) -> None:
                     live.update(Panel(escape(partial), border_style="blue", title="Answer…"))
