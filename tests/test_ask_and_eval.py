@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,8 @@ from knowledge.embeddings import MiniLMEmbedder
 from knowledge.evaluation import evaluate, load_eval
 from knowledge.notes import load_notes
 from knowledge.vector_index import open_client
-from tests.test_cli import FIXTURE_BANK, environment
+from tests.test_cli import FIXTURE_BANK
+from tests.test_cli import studybot as run_studybot
 
 FIXTURE_NOTES = Path(__file__).parent / "fixtures" / "notes"
 DEV_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev_followups.json"
@@ -25,16 +25,9 @@ DEV_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev_follow
 def studybot(
     tmp_path: Path, *args: str, stdin: str = "", **extra: str
 ) -> subprocess.CompletedProcess[str]:
-    env = environment(tmp_path, STUDYBOT_BANKS=str(FIXTURE_BANK), STUDYBOT_NOTES=str(FIXTURE_NOTES))
-    env.update(extra)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-    )
+    """The command on the test bank and notes."""
+    fixtures = {"STUDYBOT_BANKS": str(FIXTURE_BANK), "STUDYBOT_NOTES": str(FIXTURE_NOTES)}
+    return run_studybot(tmp_path, *args, stdin=stdin, timeout=180, **(fixtures | extra))
 
 
 def test_ask_json_reads_one_question_per_line(tmp_path: Path) -> None:

@@ -29,15 +29,22 @@ def environment(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def chat(data_dir: Path, script: str, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+def studybot(
+    data_dir: Path, *args: str, stdin: str = "", timeout: float = 60, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` in a clean environment on `data_dir`, as a user would run it."""
     return subprocess.run(
-        [sys.executable, "-m", "bot", "chat", *args],
-        input=script,
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         env=environment(data_dir, **extra),
-        timeout=60,
+        timeout=timeout,
     )
+
+
+def chat(data_dir: Path, script: str, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return studybot(data_dir, "chat", *args, stdin=script, **extra)
 
 
 def test_the_readme_example_prints_three_questions_verdicts_and_the_score(tmp_path: Path) -> None:
@@ -120,14 +127,7 @@ def test_killed_mid_quiz_a_new_process_resumes_the_same_question(tmp_path: Path)
     first.wait(timeout=10)
     assert first.returncode == -signal.SIGKILL
 
-    second = subprocess.run(
-        [sys.executable, "-m", "bot", "chat", "--user", "bob"],
-        input="/resume\nA\nA\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    second = chat(tmp_path, "/resume\nA\nA\n", "--user", "bob", STUDYBOT_BANKS=str(FIXTURE_BANK))
     assert second.returncode == 0, second.stderr
     assert _question_block(second.stdout, "Question 2/3") == _question_block(before, "Question 2/3")
     assert second.stdout.splitlines()[-1].startswith("Score: ")
@@ -169,39 +169,21 @@ def test_a_malformed_bank_stops_the_chat_and_leaves_the_database_untouched(
 
 
 def test_bank_validate_passes_on_what_we_ship_and_fails_on_a_defect(tmp_path: Path) -> None:
-    ok = subprocess.run(
-        [sys.executable, "-m", "bot", "bank", "validate"],
-        capture_output=True,
-        text=True,
-        env=environment(tmp_path),
-        timeout=60,
-    )
+    ok = studybot(tmp_path, "bank", "validate")
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("OK: ")
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         (FIXTURE_BANK / "sample.yaml").read_text().replace("domain: Security", "domain: Secure")
     )
-    failed = subprocess.run(
-        [sys.executable, "-m", "bot", "bank", "validate", str(bad)],
-        capture_output=True,
-        text=True,
-        env=environment(tmp_path),
-        timeout=60,
-    )
+    failed = studybot(tmp_path, "bank", "validate", str(bad))
     assert failed.returncode == 1
     assert f"{bad}:" in failed.stderr and "items[2].domain" in failed.stderr
 
 
 def test_bank_validate_on_a_folder_checks_its_notes_too(tmp_path: Path) -> None:
     def validate(path: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", "bank", "validate", str(path)],
-            capture_output=True,
-            text=True,
-            env=environment(tmp_path),
-            timeout=60,
-        )
+        return studybot(tmp_path, "bank", "validate", str(path))
 
     shipped = validate(Path(__file__).resolve().parents[1] / "knowledge")
     assert shipped.returncode == 0, shipped.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlmodel import select
@@ -14,6 +13,7 @@ from bot.storage.models import Answer, ImportedItem, ItemHistory, Report
 from bot.types import Document, ExplanationReply, TextReply
 from knowledge.bank import Bank
 from tests.student import Student, hints, of_type, only
+from tests.test_cli import studybot as run_studybot
 
 TEACHER_BANK = """format: 1
 items:
@@ -187,19 +187,11 @@ async def test_a_student_reports_the_question_just_answered(core: Core, bank: Ba
 
 async def test_terminal_import_report_and_listings(tmp_path: Path) -> None:
     """The same features from the command line, against one data dir."""
-    env = {"STUDYBOT_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     teacher = tmp_path / "teacher.yaml"
     teacher.write_text(TEACHER_BANK)
 
     def studybot(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
+        return run_studybot(tmp_path, *args, stdin=stdin, timeout=120)
 
     imported = studybot("bank", "import", str(teacher))
     assert imported.returncode == 0, imported.stderr
