@@ -121,7 +121,10 @@ class Core:
     async def tick(self, platform: str) -> list[Delivery]:
         """What the core posts on its own now: daily challenges due, and their results.
 
-        Adapters call this every minute or so; it is safe to call from several processes.
+        Adapters call this every minute or so; it is safe to call from several processes. Each
+        Delivery is leased to this caller (see bot.daily_outbox): send it, then call
+        `delivered(delivery)`, or `retry_later(delivery)` if the platform refused it. One never
+        recorded either way is sent again once its lease runs out.
         """
         try:
             with self.database.session() as db:
@@ -130,6 +133,22 @@ class Core:
         except Exception:
             log.exception("scheduled posting failed; will try again on the next tick")
             return []
+
+    async def delivered(self, delivery: Delivery) -> None:
+        """`delivery` reached its chat: no tick sends it again."""
+        try:
+            with self.database.session() as db:
+                self.daily.delivered(db, delivery)
+        except Exception:  # it goes out again when the lease runs out: better twice than never
+            log.exception("could not record delivery %s", delivery.key)
+
+    async def retry_later(self, delivery: Delivery) -> None:
+        """The platform refused `delivery`: a later tick sends it again while it is wanted."""
+        try:
+            with self.database.session() as db:
+                self.daily.retry_later(db, delivery)
+        except Exception:  # the lease runs out on its own; only the retry comes later
+            log.exception("could not hand back delivery %s", delivery.key)
 
     async def handle(self, event: Event, progress: Progress | None = None) -> list[Reply]:
         """Answer one event. Unexpected failures become a polite message, never a traceback.

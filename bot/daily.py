@@ -1,13 +1,16 @@
 """Daily challenges in group chats: scheduling, members' answers, the reveal and standings.
 
-Posting happens exactly once per group and local day because the challenge row is unique on
-(chat, local date): whoever inserts it posts, every other process or restart finds it there.
-Closing is claimed the same way, by flipping `closed` with a conditional update. Times are kept
-as a local time in an IANA zone and converted each day, so 09:00 stays 09:00 across DST.
+A group gets one challenge per local day because the challenge row is unique on (chat, local
+date): whoever inserts it queues the post, every other process or restart finds it there.
+Closing is claimed the same way, by flipping `closed` with a conditional update, and queues the
+results. Queued messages go through `bot.daily_outbox`: sent at least once, retried while they
+are still wanted, and a challenge the group never got is neither revealed nor counted. Times are
+kept as a local time in an IANA zone and converted each day, so 09:00 stays 09:00 across DST.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 from dataclasses import dataclass
@@ -20,6 +23,17 @@ from sqlmodel import Session, col, select
 
 from bot.clock import Clock
 from bot.commands import CommandError
+from bot.daily_outbox import (
+    POST,
+    RESULTS,
+    RESULTS_RETRY,
+    Leased,
+    give_back,
+    lease_waiting,
+    post_in_flight,
+    queue,
+    record_delivered,
+)
 from bot.quiz import explanation_of
 from bot.review import record_review
 from bot.storage.models import Chat, DailyAnswer, DailyChallenge, DailySchedule, User
@@ -37,6 +51,7 @@ from bot.types import (
 from knowledge.bank import Bank
 from knowledge.catalog import DEFAULT_EXAM, EXAMS, find_exam
 
+log = logging.getLogger(__name__)
 DEFAULT_WINDOW_MINUTES = 8 * 60
 MAX_COUNT = 5
 RECENT_DAYS = 60  # do not repeat an item a group saw in this many recent challenges
@@ -111,6 +126,10 @@ def post_instant(day: date, local_time: str, zone: str) -> datetime:
     return local.astimezone(UTC)
 
 
+def milliseconds(span: timedelta) -> int:
+    return int(span.total_seconds() * 1000)
+
+
 class Daily:
     def __init__(self, bank: Bank, clock: Clock) -> None:
         self.bank = bank
@@ -152,8 +171,9 @@ class Daily:
                 return [
                     HintReply(text="Set the challenge up first: /daily on HH:MM [TIME_ZONE] ...")
                 ]
-            posted = self._post(db, chat, schedule, self._local_today(schedule), self.clock())
-            return list(posted) if posted else [HintReply(text="Today's challenge is already out.")]
+            if self._post(db, chat, schedule, self._local_today(schedule), self.clock()) is None:
+                return [HintReply(text="Today's challenge is already out.")]
+            return [TextReply(text="Today's challenge is on its way: it appears within a minute.")]
         if action:
             return [HintReply(text="Use /daily, /daily on HH:MM ..., /daily off or /daily now.")]
         return [TextReply(text=self._status(db, chat))]
@@ -191,6 +211,10 @@ class Daily:
         today = self._challenge(db, chat, self._local_today(schedule))
         if today is None:
             lines.append("Today's challenge has not been posted yet.")
+        elif today.shown_at is None and today.closed:
+            lines.append("Today's challenge could not be posted: the chat was unreachable.")
+        elif today.shown_at is None:
+            lines.append("Today's challenge is waiting to be posted.")
         else:
             answered = len({a.user_id for a in self._answers(db, today)})
             state = (
@@ -215,9 +239,20 @@ class Daily:
         ).first()
 
     def tick(self, db: Session, platform: str) -> list[Delivery]:
-        """Post what is due (or missed but still open) and close what has run out."""
+        """Queue the posts that are due (or missed but still open), close what has run out, and
+        lease what waits to be sent: the caller sends each Delivery, then records it."""
         now = self.clock()
-        deliveries: list[Delivery] = []
+        self._claim_due(db, platform, now)
+        self._close_due(db, platform, now)
+        return [self._leased_delivery(db, leased) for leased in lease_waiting(db, platform, now)]
+
+    def delivered(self, db: Session, delivery: Delivery) -> None:
+        record_delivered(db, delivery.key, self.clock())
+
+    def retry_later(self, db: Session, delivery: Delivery) -> None:
+        give_back(db, delivery.key, delivery.lease, self.clock())
+
+    def _claim_due(self, db: Session, platform: str, now: datetime) -> None:
         schedules = db.exec(
             select(DailySchedule, Chat)
             .join(Chat)
@@ -229,26 +264,33 @@ class Daily:
                 start = post_instant(day, schedule.local_time, schedule.time_zone)
                 end = start + timedelta(minutes=schedule.window_minutes)
                 if start <= now < end and self._challenge(db, chat, day) is None:
-                    posted = self._post(db, chat, schedule, day, start)
-                    if posted:
-                        deliveries.append(self._delivery(chat, schedule.thread_id, posted))
-        deliveries.extend(self._close_due(db, platform, now))
-        return deliveries
+                    self._post(db, chat, schedule, day, start)
 
-    def _delivery(self, chat: Chat, thread: str, replies: list[Reply]) -> Delivery:
+    def _leased_delivery(self, db: Session, leased: Leased) -> Delivery:
+        challenge = db.get(DailyChallenge, leased.challenge_id)
+        assert challenge is not None
+        chat = db.get(Chat, challenge.chat_id)
+        assert chat is not None
+        schedule = self._schedule(db, chat)
+        if leased.kind == POST:
+            replies = self._post_replies(challenge, schedule)
+        else:
+            replies = self._results_replies(db, challenge)
         return Delivery(
             platform=chat.platform,
             chat_id=chat.platform_chat_id,
             chat_kind=ChatKind(chat.kind),
-            thread_id=thread,
+            thread_id=schedule.thread_id if schedule else "",
             replies=tuple(replies),
+            key=leased.key,
+            lease=leased.lease,
         )
 
     def _pick(self, db: Session, chat: Chat, schedule: DailySchedule, day: date) -> list[str]:
         pool = self.bank.select(schedule.exam, schedule.domains)
         recent = db.exec(
             select(DailyChallenge.item_ids)
-            .where(DailyChallenge.chat_id == chat.id)
+            .where(DailyChallenge.chat_id == chat.id, col(DailyChallenge.shown_at).is_not(None))
             .order_by(col(DailyChallenge.local_date).desc())
             .limit(RECENT_DAYS)
         ).all()
@@ -259,8 +301,9 @@ class Daily:
 
     def _post(
         self, db: Session, chat: Chat, schedule: DailySchedule, day: date, start: datetime
-    ) -> list[Reply] | None:
-        """Claim the day's challenge; None when another process (or an earlier run) has it."""
+    ) -> DailyChallenge | None:
+        """Claim the day's challenge and queue its post in one transaction; None when another
+        process (or an earlier run) has it."""
         item_ids = self._pick(db, chat, schedule, day)
         if not item_ids:
             return None
@@ -280,14 +323,23 @@ class Daily:
         )
         db.add(challenge)
         try:
+            db.flush()
+            assert challenge.id is not None
+            queue(db, challenge.id, POST, challenge.closes_at, self.clock())
             db.commit()
         except IntegrityError:
             db.rollback()
             return None
-        closes = self._local(challenge.closes_at, schedule)
+        return challenge
+
+    def _post_replies(
+        self, challenge: DailyChallenge, schedule: DailySchedule | None
+    ) -> list[Reply]:
+        zone = schedule.time_zone if schedule else "UTC"
+        closes = challenge.closes_at.astimezone(ZoneInfo(zone)).strftime("%H:%M")
         intro = TextReply(
-            text=f"Daily challenge for {day.isoformat()}! Answer by {closes} "
-            f"({schedule.time_zone}). Your first answer counts; the answer and the leaderboard "
+            text=f"Daily challenge for {challenge.local_date.isoformat()}! Answer by {closes} "
+            f"({zone}). Your first answer counts; the answer and the leaderboard "
             "come when it closes."
         )
         return [intro, *self._questions(challenge)]
@@ -317,7 +369,10 @@ class Daily:
             )
         return questions
 
-    def _close_due(self, db: Session, platform: str, now: datetime) -> list[Delivery]:
+    def _close_due(self, db: Session, platform: str, now: datetime) -> None:
+        """Close what has run out. Results are queued only for a challenge the group got; one
+        whose post never arrived closes silently (nobody could answer it), and one whose post
+        is being sent right now waits for the outcome."""
         due = db.exec(
             select(DailyChallenge, Chat)
             .join(Chat)
@@ -327,8 +382,10 @@ class Daily:
                 Chat.platform == platform,
             )
         ).all()
-        deliveries = []
         for challenge, chat in due:
+            assert challenge.id is not None
+            if challenge.shown_at is None and post_in_flight(db, challenge.id, now):
+                continue
             claimed = db.exec(  # type: ignore[call-overload]
                 update(DailyChallenge)
                 .where(
@@ -336,32 +393,46 @@ class Daily:
                 )
                 .values(closed=True)
             )
-            db.commit()
             if claimed.rowcount != 1:
+                db.rollback()
                 continue  # another process closed it
-            schedule = self._schedule(db, chat)
-            replies: list[Reply] = [
-                TextReply(
-                    text=f"The daily challenge for {challenge.local_date.isoformat()} is closed. "
-                    "The answer:"
+            shown = db.exec(
+                select(DailyChallenge.shown_at).where(DailyChallenge.id == challenge.id)
+            ).one()  # read under the claim: a late delivery record cannot slip in between
+            if shown is None:
+                log.warning(
+                    "daily challenge %s never reached chat %s; closed without a reveal",
+                    challenge.local_date,
+                    chat.platform_chat_id,
                 )
-            ]
-            for item_id, order in zip(challenge.item_ids, challenge.orders, strict=True):
-                item = self.bank.get(item_id)
-                if item is not None:
-                    replies.append(explanation_of(item, order, [], None))
-            replies.append(self.day_leaderboard(db, challenge))
-            deliveries.append(self._delivery(chat, schedule.thread_id if schedule else "", replies))
-        return deliveries
+            else:
+                queue(db, challenge.id, RESULTS, now + RESULTS_RETRY, now)
+            db.commit()
+
+    def _results_replies(self, db: Session, challenge: DailyChallenge) -> list[Reply]:
+        replies: list[Reply] = [
+            TextReply(
+                text=f"The daily challenge for {challenge.local_date.isoformat()} is closed. "
+                "The answer:"
+            )
+        ]
+        for item_id, order in zip(challenge.item_ids, challenge.orders, strict=True):
+            item = self.bank.get(item_id)
+            if item is not None:
+                replies.append(explanation_of(item, order, [], None))
+        replies.append(self.day_leaderboard(db, challenge))
+        return replies
 
     # ------------------------------------------------------------ members' answers
 
     def open_challenge(self, db: Session, chat: Chat) -> DailyChallenge | None:
+        """The challenge a typed answer goes to: one the group has been shown and still open."""
         now = self.clock()
         return db.exec(
             select(DailyChallenge)
             .where(
                 DailyChallenge.chat_id == chat.id,
+                col(DailyChallenge.shown_at).is_not(None),
                 col(DailyChallenge.closed).is_(False),
                 DailyChallenge.closes_at > now,
             )
@@ -400,7 +471,7 @@ class Daily:
                 chosen=chosen,
                 correct=correct,
                 answered_at=now,
-                time_taken_ms=int((now - challenge.posted_at).total_seconds() * 1000),
+                time_taken_ms=milliseconds(now - (challenge.shown_at or challenge.posted_at)),
             )
         )
         try:  # the review card's lookup flushes the answer: a second answer fails right here
@@ -464,7 +535,9 @@ class Daily:
         }[period]
         challenges = db.exec(
             select(DailyChallenge).where(
-                DailyChallenge.chat_id == chat.id, DailyChallenge.local_date >= start
+                DailyChallenge.chat_id == chat.id,
+                DailyChallenge.local_date >= start,
+                col(DailyChallenge.shown_at).is_not(None),  # a day nobody saw did not happen
             )
         ).all()
         titles = {"day": "today", "week": "this week", "month": "this month", "all": "all time"}
@@ -505,10 +578,11 @@ class Daily:
 
     def streak(self, db: Session, chat: Chat, user_id: int) -> int:
         """Consecutive challenge days answered in this group, counting back from the latest;
-        today's challenge, while still open and unanswered, does not break it."""
+        today's challenge, while still open and unanswered, does not break it, and a day whose
+        challenge never reached the group is not a day at all."""
         challenges = db.exec(
             select(DailyChallenge)
-            .where(DailyChallenge.chat_id == chat.id)
+            .where(DailyChallenge.chat_id == chat.id, col(DailyChallenge.shown_at).is_not(None))
             .order_by(col(DailyChallenge.local_date).desc())
         ).all()
         answered = set(

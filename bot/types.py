@@ -266,13 +266,19 @@ class LeaderboardReply(Reply):
 
 @dataclass(frozen=True, kw_only=True)
 class Delivery:
-    """Replies the core sends on its own (a scheduled post), addressed to a chat."""
+    """Replies the core sends on its own (a scheduled post), addressed to a chat.
+
+    `key` names it in the core's outbox and `lease` is this caller's claim on it: send it, then
+    `Core.delivered(delivery)`; if sending failed, `Core.retry_later(delivery)`.
+    """
 
     platform: str
     chat_id: str
     chat_kind: ChatKind
     thread_id: str
     replies: tuple[Reply, ...]
+    key: str = ""  # e.g. "post:12" or "results:12"
+    lease: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -87,13 +87,16 @@ class FakeTelegram:
         self._arrived.set()
         return update_id
 
-    def fail(self, method: str, status: int = 429, retry_after: int | None = None) -> None:
-        """Answer the next call of `method` with an error (a 429 carries retry_after)."""
+    def fail(
+        self, method: str, status: int = 429, retry_after: int | None = None, times: int = 1
+    ) -> None:
+        """Answer the next `times` calls of `method` with an error (a 429 carries retry_after);
+        e.g. `fail("sendMessage", 500, times=3)` is a short outage the client's retries span."""
         body: JSON = {"ok": False, "error_code": status, "description": f"Error {status}"}
         if retry_after is not None:
             body["parameters"] = {"retry_after": retry_after}
             body["description"] = f"Too Many Requests: retry after {retry_after}"
-        self.failures.setdefault(method, []).append(Failure(status, body))
+        self.failures.setdefault(method, []).extend(Failure(status, body) for _ in range(times))
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]

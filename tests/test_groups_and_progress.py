@@ -27,6 +27,7 @@ from bot.storage.models import (
 from bot.study import StudyIndex
 from bot.types import (
     ChatKind,
+    Delivery,
     ExplanationReply,
     FileReply,
     HintReply,
@@ -57,6 +58,14 @@ async def set_up_daily(core: Core, args: str = "on 09:00 Europe/Berlin DVA-C02 1
     assert "Daily challenge on" in only(replies, TextReply).text
 
 
+async def tick(core: Core) -> list[Delivery]:
+    """`Core.tick` as an adapter drives it: each delivery sent, then recorded as delivered."""
+    deliveries = await core.tick("test")
+    for delivery in deliveries:
+        await core.delivered(delivery)
+    return deliveries
+
+
 def question_of(deliveries) -> QuestionReply:  # type: ignore[no-untyped-def]
     (delivery,) = deliveries
     assert delivery.chat_id == GROUP and delivery.chat_kind is ChatKind.group
@@ -83,13 +92,13 @@ async def test_posted_once_across_a_restart_at_the_posting_minute(
     core = Core(database, bank, clock=clock, study=study)
     await set_up_daily(core)
     at(clock, datetime(2026, 6, 1, 6, 59, 59, tzinfo=UTC))  # 08:59:59 in Berlin (CEST)
-    assert await core.tick("test") == []
+    assert await tick(core) == []
     clock.advance(seconds=1)  # 09:00 Berlin (CEST)
-    question = question_of(await core.tick("test"))
+    question = question_of(await tick(core))
     assert question.ref.startswith("d:") and question.total == 1
     restarted = Core(database, bank, clock=clock, study=study)
     clock.advance(seconds=30)
-    assert await restarted.tick("test") == []
+    assert await tick(restarted) == []
     with database.session() as db:
         assert len(db.exec(select(DailyChallenge)).all()) == 1
 
@@ -101,10 +110,10 @@ async def test_two_cores_racing_on_one_database_post_once(
     two = Core(database, bank, clock=clock, study=study)
     await set_up_daily(one)
     at(clock, datetime(2026, 6, 1, 7, 0, tzinfo=UTC))
-    results = await asyncio.gather(one.tick("test"), two.tick("test"), one.tick("test"))
+    results = await asyncio.gather(tick(one), tick(two), tick(one))
     assert sum(len(r) for r in results) == 1
     clock.advance(hours=8)
-    closing = await asyncio.gather(one.tick("test"), two.tick("test"))
+    closing = await asyncio.gather(tick(one), tick(two))
     assert sum(len(r) for r in closing) == 1  # the results are posted once too
 
 
@@ -113,9 +122,9 @@ async def test_a_missed_post_goes_out_while_its_window_is_open_and_not_after(
 ) -> None:
     await set_up_daily(core, "on 09:00 Europe/Berlin 1 2h")
     at(clock, datetime(2026, 6, 1, 8, 30, tzinfo=UTC))  # 10:30 Berlin: down at 09:00, back now
-    assert question_of(await core.tick("test")).deadline == datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    assert question_of(await tick(core)).deadline == datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
     at(clock, datetime(2026, 6, 2, 9, 5, tzinfo=UTC))  # 11:05 Berlin next day: window over
-    (closing,) = await core.tick("test")  # only the results of the first day, no new post
+    (closing,) = await tick(core)  # only the results of the first day, no new post
     assert not of_type(list(closing.replies), QuestionReply)
     assert only(list(closing.replies), LeaderboardReply).title == "Leaderboard for 2026-06-01"
 
@@ -134,9 +143,9 @@ async def test_posting_follows_the_local_clock_on_the_dst_day(
 ) -> None:
     await set_up_daily(core, "on 09:00 America/New_York 1 8h")
     at(clock, datetime(2026, 3, 8, 12, 59, tzinfo=UTC))  # 08:59 EDT
-    assert await core.tick("test") == []
+    assert await tick(core) == []
     at(clock, datetime(2026, 3, 8, 13, 0, tzinfo=UTC))  # 09:00 EDT
-    assert question_of(await core.tick("test")).deadline == datetime(2026, 3, 8, 21, tzinfo=UTC)
+    assert question_of(await tick(core)).deadline == datetime(2026, 3, 8, 21, tzinfo=UTC)
 
 
 async def test_the_window_closes_with_the_answer_and_the_leaderboard_in_order(
@@ -144,7 +153,7 @@ async def test_the_window_closes_with_the_answer_and_the_leaderboard_in_order(
 ) -> None:
     await set_up_daily(core)
     at(clock, datetime(2026, 6, 1, 7, 0, tzinfo=UTC))
-    question = question_of(await core.tick("test"))
+    question = question_of(await tick(core))
     item = bank.get(question.item_id)
     right = [
         i
@@ -170,7 +179,7 @@ async def test_the_window_closes_with_the_answer_and_the_leaderboard_in_order(
     again.question = question
     assert "first answer counts" in hints(await again.choose(*wrong[:1]))[0].text
     at(clock, datetime(2026, 6, 1, 15, 0, tzinfo=UTC))  # 17:00 Berlin: closes
-    (delivery,) = await core.tick("test")
+    (delivery,) = await tick(core)
     reveal = only(list(delivery.replies), ExplanationReply)
     assert reveal.verdict is None and any(o.correct for o in reveal.options)
     board = only(list(delivery.replies), LeaderboardReply)
@@ -186,7 +195,7 @@ async def test_a_typed_letter_in_the_group_answers_the_open_challenge(
 ) -> None:
     await set_up_daily(core)
     at(clock, datetime(2026, 6, 1, 7, 0, tzinfo=UTC))
-    await core.tick("test")
+    await tick(core)
     assert "Got it" in only(await member(core, "bob").say("B"), TextReply).text
     with core.database.session() as db:
         assert len(db.exec(select(DailyAnswer)).all()) == 1
@@ -200,11 +209,11 @@ async def test_a_streak_breaks_on_a_missed_day_and_starts_again(
 
     async def day(number: int, answer: bool) -> None:
         at(clock, datetime(2026, 6, number, 7, 0, tzinfo=UTC))
-        bob.question = question_of(await core.tick("test"))
+        bob.question = question_of(await tick(core))
         if answer:
             await bob.choose(0)
         at(clock, datetime(2026, 6, number, 15, 0, tzinfo=UTC))
-        await core.tick("test")
+        await tick(core)
 
     await day(1, True)
     await day(2, True)
@@ -212,7 +221,7 @@ async def test_a_streak_breaks_on_a_missed_day_and_starts_again(
     assert board.rows[0].streak == 2
     await day(3, False)
     at(clock, datetime(2026, 6, 4, 7, 0, tzinfo=UTC))
-    bob.question = question_of(await core.tick("test"))
+    bob.question = question_of(await tick(core))
     board = only(await bob.command("leaderboard", "all"), LeaderboardReply)
     assert board.rows[0].streak == 0  # today's still open: yesterday's miss counts
     await bob.choose(0)
@@ -301,7 +310,7 @@ async def test_export_writes_an_anki_deck_of_missed_items(core: Core, bank: Bank
 async def test_forget_leaves_no_row_behind(core: Core, bank: Bank, clock: ManualClock) -> None:
     await set_up_daily(core)
     at(clock, datetime(2026, 6, 1, 7, 0, tzinfo=UTC))
-    question = question_of(await core.tick("test"))
+    question = question_of(await tick(core))
     ada = member(core, "ada", admin=True)
     ada.question = question
     await ada.choose(0)

@@ -30,7 +30,7 @@ def test_migrations_create_exactly_the_models_schema(database: Database) -> None
 def test_migrating_twice_is_harmless(database: Database) -> None:
     database.migrate()
     with database.engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0004"
+        assert MigrationContext.configure(connection).get_current_revision() == "0006"
 
 
 async def test_a_new_core_resumes_the_quiz_at_the_same_question(

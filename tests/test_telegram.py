@@ -43,7 +43,7 @@ from bot.core import Core
 from bot.followups import DISCLAIMER
 from bot.llm import LLMComposer
 from bot.storage.database import Database
-from bot.storage.models import Answer
+from bot.storage.models import Answer, DailyOutbox
 from bot.study import StudyIndex
 from bot.types import Mode, QuestionReply
 from knowledge.bank import Bank
@@ -436,6 +436,43 @@ async def test_a_daily_challenge_is_set_by_admins_posted_answered_once_and_revea
     assert len(reveal) == 1 and board.fields["message_thread_id"] == "9"
     assert board.fields["text"].index("Bob") < board.fields["text"].index("Carol")
     assert not fake.of("editMessageReplyMarkup")  # everyone's buttons stay until the close
+
+
+async def test_a_daily_post_refused_during_an_outage_arrives_once_on_a_later_tick(
+    fake: FakeTelegram, database: Database, bank: Bank, notes: list[Note]
+) -> None:
+    group = fake.chat(GROUP, "supergroup")
+    fake.members[(GROUP, ALICE["id"])] = "creator"
+    clock = ManualClock()  # 09:00 UTC
+    core = new_core(database, bank, notes, clock=clock)
+
+    def retry_recorded() -> bool:
+        with database.session() as db:
+            row = db.exec(select(DailyOutbox)).first()
+            return row is not None and row.attempts == 1 and not row.lease
+
+    def intros(accepted: bool) -> list[Call]:
+        return [
+            c
+            for c in fake.of("sendMessage")
+            if "Daily challenge for" in c.fields["text"] and (c.result is not None) == accepted
+        ]
+
+    async with running(core, fake, tick_seconds=0.1):
+        fake.say(group, ALICE, "/daily on 09:05 UTC DVA-C02 security 1 1h")
+        await sent(fake, "Daily challenge on")
+        fake.fail("sendMessage", 500, times=3)  # a 2-second outage: every retry refused
+        clock.advance(minutes=5)
+        await fake.wait_for(lambda: len(intros(accepted=False)) == 3, what="three refusals")
+        await fake.wait_for(retry_recorded, what="the post handed back for a later tick")
+        assert not [c for c in fake.of("sendMessage") if "Question 1/1" in c.fields["text"]]
+        clock.advance(minutes=1)  # the next minute's tick
+        await sent(fake, "Question 1/1")
+        clock.advance(hours=1)
+        await sent(fake, "Leaderboard for")  # many ticks later: the window has closed
+    assert len(intros(accepted=True)) == 1
+    assert len([c for c in fake.of("sendMessage") if "Question 1/1" in c.fields["text"]]) == 1
+    assert len([c for c in fake.of("sendMessage") if "Correct answer:" in c.fields["text"]]) == 1
 
 
 # ---------------------------------------------------------------- resilience

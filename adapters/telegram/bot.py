@@ -696,12 +696,17 @@ class StudyBot:
     # ------------------------------------------------------------ scheduled posts
 
     async def tick(self, bot: Any) -> None:
-        """Post what the core publishes on its own (daily challenges, their results)."""
+        """Post what the core publishes on its own (daily challenges, their results), each
+        recorded as delivered only once Telegram took it; a refused one goes out on a later
+        tick."""
         for delivery in await self.core.tick(PLATFORM):
             try:
                 await self.deliver(bot, delivery)
             except TelegramError as error:  # one group's failure must not block the others
-                log.warning("could not post to chat %s: %s", delivery.chat_id, error)
+                log.warning("could not post to chat %s, will retry: %s", delivery.chat_id, error)
+                await self.core.retry_later(delivery)
+            else:
+                await self.core.delivered(delivery)
 
     async def deliver(self, bot: Any, delivery: Delivery) -> None:
         target = Target(

@@ -186,7 +186,9 @@ class DailySchedule(SQLModel, table=True):
 
 class DailyChallenge(SQLModel, table=True):
     """One day's challenge in one group. The unique (chat, local date) pair is the claim that
-    makes posting happen exactly once, whatever restarts or processes race for it."""
+    makes a day's challenge exist once, whatever restarts or processes race for it; its post
+    goes through `DailyOutbox`, and `shown_at` is set once the group has it. A challenge closed
+    with `shown_at` still empty never reached the group: no reveal, and it counts nowhere."""
 
     __tablename__ = "daily_challenges"
     __table_args__ = (UniqueConstraint("chat_id", "local_date"),)
@@ -199,6 +201,29 @@ class DailyChallenge(SQLModel, table=True):
     posted_at: datetime = Field(sa_type=UTCDateTime)
     closes_at: datetime = Field(sa_type=UTCDateTime)
     closed: bool = False
+    shown_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DailyOutbox(SQLModel, table=True):
+    """A daily-challenge message to deliver: a challenge's `post` or its `results`.
+
+    Written in the same transaction as the claim or the close. A process leases a row (`lease`,
+    a random token, until `lease_until`) before sending it, and it is `delivered_at` only after
+    the platform accepted it; a failed send gives the lease back and `lease_until` then says
+    when to try again. Nothing is sent once `deliver_until` has passed."""
+
+    __tablename__ = "daily_outbox"
+    __table_args__ = (UniqueConstraint("challenge_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    challenge_id: int = Field(foreign_key="daily_challenges.id", index=True)
+    kind: str = Field(max_length=16)  # post | results
+    deliver_until: datetime = Field(sa_type=UTCDateTime, index=True)
+    lease: str = Field(default="", max_length=32)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class DailyAnswer(SQLModel, table=True):
