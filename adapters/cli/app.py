@@ -10,12 +10,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import system_clock
 from bot.config import Settings
 from bot.core import Core
-from bot.imports import import_located, imported_items
+from bot.imports import (
+    TERMINAL_LIMITS,
+    ImportRefused,
+    check_count,
+    check_size,
+    import_located,
+    imported_items,
+)
 from bot.llm import composer_from
+from bot.logs import configure_logging_from_environment
 from bot.reports import bank_summary, list_reports
 from bot.storage.database import Database
 from bot.study import build_study_index
@@ -32,6 +42,7 @@ from knowledge.loader import (
 )
 from knowledge.notes import NOTES_DIR, Note, load_notes
 
+log = logging.getLogger(__name__)
 app = typer.Typer(help="A study assistant for AWS certification exams.", no_args_is_help=True)
 bank_app = typer.Typer(help="Check the question banks.", no_args_is_help=True)
 app.add_typer(bank_app, name="bank")
@@ -65,7 +76,6 @@ def chat(
     from adapters.cli.chat import run_chat
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
     bank = _load_bank(settings)  # before the database: a bad bank leaves it untouched
     database = _open_database(settings)
     core = build_core(settings, database, bank, seed=seed)
@@ -194,7 +204,8 @@ def bank_import(
     exam: Annotated[str | None, typer.Option(help="Exam for formats that lack it")] = None,
     domain: Annotated[str | None, typer.Option(help="Domain for formats that lack it")] = None,
 ) -> None:
-    """Import a teacher's questions: all or nothing, idempotent, quizzable at once."""
+    """Import a teacher's questions into the shared pool every chat sees: all or nothing,
+    idempotent, quizzable at once (up to 20 MB and 25,000 questions per file)."""
     fmt = fmt or guess_format(file)
     if fmt not in FORMATS:
         typer.echo(f"Give --format: one of {', '.join(FORMATS)}.", err=True)
@@ -202,8 +213,10 @@ def bank_import(
     settings = Settings()
     shipped = _load_bank(settings)
     try:
+        check_size(file.name, file.stat().st_size, TERMINAL_LIMITS)  # before reading it in
         text = file.read_text(encoding="utf-8-sig")
         located = parse_import(text, str(file), fmt, ImportDefaults(exam=exam, domain=domain))
+        check_count(file.name, located, TERMINAL_LIMITS)
         database = _open_database(settings)
         try:
             with database.session() as db:
@@ -220,6 +233,9 @@ def bank_import(
     except BankError as error:
         typer.echo(f"Nothing was imported from {file}:", err=True)
         _echo_problems(error.problems)
+        raise typer.Exit(1) from None
+    except ImportRefused as refused:
+        typer.echo(str(refused), err=True)
         raise typer.Exit(1) from None
     typer.echo(summary.text())
 
@@ -254,10 +270,47 @@ def _version(bank: Bank, report: dict[str, object]) -> int | None:
     return item.version if item else None
 
 
+UNEXPECTED = (
+    "studybot stopped on an unexpected error. Run the command again with "
+    "STUDYBOT_LOG_LEVEL=DEBUG to see the details (secrets are redacted), and report them if it "
+    "keeps happening."
+)
+DATABASE_TROUBLE = (
+    "studybot cannot use its database. Check DATABASE_URL (default: studybot.sqlite3 in "
+    "STUDYBOT_DATA_DIR): is the server reachable, the file readable and not damaged? "
+    "STUDYBOT_LOG_LEVEL=DEBUG shows the details."
+)
+
+
+def settings_problem(error: ValidationError) -> str:
+    """One line naming each bad setting and what is wrong, never its value (it may be a key)."""
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
+    )
+    return f"A setting is invalid ({problems}). Fix it in the environment or in .env."
+
+
+def failure_message(error: Exception) -> tuple[str, int]:
+    """What the user reads instead of a traceback, and the exit status."""
+    if isinstance(error, ValidationError) and error.title.endswith("Settings"):
+        return settings_problem(error), 2
+    if isinstance(error, SQLAlchemyError):
+        return DATABASE_TROUBLE, 1
+    return UNEXPECTED, 1
+
+
 def main() -> None:
+    """Every command: logging with secrets redacted, and one line (no traceback) on failure."""
     from adapters.cli.knowledge_commands import register
     from adapters.cli.run_commands import register as register_run
 
-    register(app, _load_bank, _notes)
-    register_run(app)
-    app()
+    try:
+        configure_logging_from_environment()
+        register(app, _load_bank, _notes)
+        register_run(app)
+        app()
+    except Exception as error:
+        log.debug("studybot failed", exc_info=True)  # the details, for STUDYBOT_LOG_LEVEL=DEBUG
+        message, status = failure_message(error)
+        typer.echo(message, err=True)
+        sys.exit(status)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 
 import typer
 
@@ -31,8 +30,7 @@ def telegram() -> None:
     problem = telegram_settings.problem()
     if problem:  # before loading anything: the fix is in the environment
         raise _fail(problem)
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log the token in URLs
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per long poll is noise
     rejected = f"Telegram rejected TELEGRAM_BOT_TOKEN: {BOTFATHER_HINT}."
     unreachable = (
         f"Cannot reach the Bot API at TELEGRAM_BASE_URL={telegram_settings.base_url}: "
