@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", validation_alias="STUDYBOT_LLM_MODEL")
     llm_timeout: float = Field(default=20.0, validation_alias="STUDYBOT_LLM_TIMEOUT")
     llm_retries: int = Field(default=2, validation_alias="STUDYBOT_LLM_RETRIES")
+    # One bound on a model answer, retries and streaming included; then the offline answer.
+    llm_deadline: float = Field(default=15.0, gt=0, validation_alias="STUDYBOT_LLM_DEADLINE")
 
     def llm_configured(self) -> bool:
         return bool(self.openai_api_key or self.openai_base_url)

@@ -1,9 +1,11 @@
 """Answers from an OpenAI-compatible model, grounded in the retrieved passages, streamed.
 
-The model sees the passages with their ids as its only material and the student's question in
-the user role, never in the system prompt. Citations of ids that were not retrieved are
-dropped. Any failure (timeout, rate limit after the client's own retries, a bad reply) falls
-back to the offline answer with a short note: the student always gets an answer.
+The model sees the passages with their ids as its only material, fenced as reference data, and
+the student's question in the user role, never in the system prompt (see `bot.prompts`).
+Citations of ids that were not retrieved are dropped. Any failure on the way (a missing
+template, a refused connection, a rate limit after the client's own retries, a broken stream,
+a bad reply, the overall deadline) falls back to the offline answer with a short note: the
+student always gets an answer, within `deadline` seconds.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Protocol
 
-import openai
 from openai import AsyncOpenAI
 
 from bot.config import Settings
-from bot.prompts import load_prompt
+from bot.prompts import answer_messages
 from knowledge.answering import NOT_COVERED, Answer, sources_of
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,6 @@ class Composer(Protocol):
     async def compose(self, question: str, grounded: Answer, progress: Progress | None) -> Answer:
         """An answer to `question` from the passages behind `grounded` (the offline answer)."""
         ...
-
-
-def _passages_block(grounded: Answer) -> str:
-    return "\n".join(f"[{hit.passage.id}] {hit.passage.searchable}" for hit in grounded.hits)
 
 
 def _keep_known_citations(text: str, known: set[str]) -> tuple[str, list[str]]:
@@ -75,38 +72,58 @@ class LLMComposer:
         base_url: str | None,
         timeout: float = 20.0,
         max_retries: int = 2,
+        deadline: float = 15.0,
     ) -> None:
         self.model = model
-        self.timeout = timeout
-        self.client = AsyncOpenAI(
-            api_key=api_key or "not-needed",  # local servers (Ollama, vLLM) take any key
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-        )
+        self.api_key = api_key or "not-needed"  # local servers (Ollama, vLLM) take any key
+        self.base_url = base_url
+        self.timeout = min(timeout, deadline)  # one request never outlives the whole answer
         self.max_retries = max_retries
+        self.deadline = deadline
         self.progress_every = PROGRESS_EVERY_SECONDS
+        self._client: AsyncOpenAI | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def client(self) -> AsyncOpenAI:
+        """The client for the running event loop: its connections cannot outlive their loop."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            self._client = AsyncOpenAI(
+                api_key=self.api_key,
+                base_url=self.base_url,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+            )
+            self._client_loop = loop
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the client's connections (on the loop that opened them)."""
+        if self._client is not None and self._client_loop is asyncio.get_running_loop():
+            await self._client.close()
+        self._client = self._client_loop = None
 
     def messages(self, question: str, grounded: Answer) -> list[dict[str, str]]:
-        user = load_prompt("answer_user").format(
-            passages=_passages_block(grounded), question=question
-        )
-        return [
-            {"role": "system", "content": load_prompt("answer_system")},
-            {"role": "user", "content": user},
-        ]
+        passages = [(hit.passage.id, hit.passage.searchable) for hit in grounded.hits]
+        return answer_messages(question, passages)
 
     async def compose(self, question: str, grounded: Answer, progress: Progress | None) -> Answer:
         if not grounded.covered or not grounded.hits:
             return grounded
         try:
-            budget = self.timeout * (self.max_retries + 1) + 5
-            text = await asyncio.wait_for(self._stream(question, grounded, progress), budget)
-        except (openai.OpenAIError, TimeoutError) as error:
+            async with asyncio.timeout(self.deadline):
+                text = await self._stream(question, grounded, progress)
+            return self._answer(question, grounded, text)
+        except Exception as error:  # whatever broke, the student gets the offline answer
             log.warning(
-                "LLM answer failed (%s); falling back to the offline answer", type(error).__name__
+                "The model could not answer (%s); showing the offline answer",
+                type(error).__name__,
+                exc_info=log.isEnabledFor(logging.DEBUG),
             )
             return replace(grounded, note=FALLBACK_NOTE)
+
+    def _answer(self, question: str, grounded: Answer, text: str) -> Answer:
+        """The model's text as an answer: NOT COVERED, or known citations and their sources."""
         if text.strip().upper().startswith("NOT COVERED"):
             return Answer(question, NOT_COVERED, (), "llm", False, hits=grounded.hits)
         known = {hit.passage.id for hit in grounded.hits} | {
@@ -123,7 +140,7 @@ class LLMComposer:
     async def _stream(self, question: str, grounded: Answer, progress: Progress | None) -> str:
         from bot.followups import with_disclaimer
 
-        stream = await self.client.chat.completions.create(
+        stream = await self.client().chat.completions.create(
             model=self.model,
             messages=self.messages(question, grounded),  # type: ignore[arg-type]
             stream=True,
@@ -132,16 +149,17 @@ class LLMComposer:
         )
         text = ""
         last = time.monotonic()
-        async for chunk in stream:
-            delta = chunk.choices[0].delta.content if chunk.choices else None
-            if not delta:
-                continue
-            text += delta
-            if len(text) > MAX_ANSWER_CHARS * 2:
-                break
-            if progress and time.monotonic() - last >= self.progress_every:
-                last = time.monotonic()
-                await progress(with_disclaimer(CITATION.sub("", text)))
+        async with stream:  # closes the response when we stop early or fail
+            async for chunk in stream:
+                delta = chunk.choices[0].delta.content if chunk.choices else None
+                if not delta:
+                    continue
+                text += delta
+                if len(text) > MAX_ANSWER_CHARS * 2:
+                    break
+                if progress and time.monotonic() - last >= self.progress_every:
+                    last = time.monotonic()
+                    await progress(with_disclaimer(CITATION.sub("", text)))
         return text
 
 
@@ -155,4 +173,5 @@ def composer_from(settings: Settings) -> LLMComposer | None:
         base_url=settings.openai_base_url,
         timeout=settings.llm_timeout,
         max_retries=settings.llm_retries,
+        deadline=settings.llm_deadline,
     )

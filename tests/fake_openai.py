@@ -1,7 +1,8 @@
 """A scripted OpenAI-compatible HTTP server on 127.0.0.1, for the real openai client.
 
 Each request to /v1/chat/completions takes the next step of the script: a streamed reply, a
-429 with Retry-After, or a reply slower than the client's timeout. Every request is recorded.
+429 with Retry-After, a reply slower than the client's timeout, a stream that breaks off into
+garbage, or a hang that lasts until the server stops. Every request is recorded.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from aiohttp import web
 
 @dataclass
 class Step:
-    kind: str = "reply"  # reply, rate_limited, slow
+    kind: str = "reply"  # reply, rate_limited, broken (garbage mid-stream), hang
     text: str = ""
     chunk_delay: float = 0.0
     delay: float = 0.0
@@ -28,6 +29,7 @@ class FakeOpenAI:
     requests: list[dict] = field(default_factory=list)  # type: ignore[type-arg]
     port: int = 0
     _runner: web.AppRunner | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def base_url(self) -> str:
@@ -45,6 +47,7 @@ class FakeOpenAI:
         return self
 
     async def stop(self) -> None:
+        self._stopping.set()  # hanging requests end, so the server stops at once
         if self._runner:
             await self._runner.cleanup()
 
@@ -72,10 +75,18 @@ class FakeOpenAI:
                 status=429,
                 headers={"retry-after-ms": "50"},
             )
+        if step.kind == "hang":
+            await self._stopping.wait()
+            return web.Response(status=503)
         if step.delay:
             await asyncio.sleep(step.delay)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
+        if step.kind == "broken":
+            await response.write(_sse(body["model"], {"content": step.text}))
+            await response.write(b'data: {"choices": [{"delta": {"content": "trunc\n\n')
+            await response.write_eof()
+            return response
         words = step.text.split(" ")
         for index, word in enumerate(words):
             piece = word if index == 0 else " " + word

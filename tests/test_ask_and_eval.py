@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ from knowledge.embeddings import MiniLMEmbedder
 from knowledge.evaluation import evaluate, load_eval
 from knowledge.notes import load_notes
 from knowledge.vector_index import open_client
+from tests.fake_openai import FakeOpenAI, Step
 from tests.test_cli import FIXTURE_BANK
 from tests.test_cli import studybot as run_studybot
 
@@ -44,6 +46,32 @@ def test_ask_json_reads_one_question_per_line(tmp_path: Path) -> None:
     assert set(jitter["sources"][0]) == {"id", "title", "score"}
     assert not bread["covered"] and bread["sources"] == []
     assert all(line["disclaimer"] == DISCLAIMER for line in lines)
+
+
+async def test_ask_json_with_a_model_answers_every_line_on_one_event_loop(
+    tmp_path: Path,
+) -> None:
+    """One client across several questions used to die on the second ("Event loop is closed")."""
+    server = await FakeOpenAI().start()
+    try:
+        server.script += [
+            Step(text="Jitter randomises each retry wait [note-test-backoff#2]."),
+            Step(text="Long polling waits for messages to arrive [note-test-sqs#2]."),
+        ]
+        model = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test"}
+        stdin = "What is jitter?\nWhat is SQS long polling?\n"
+        result = await asyncio.to_thread(
+            studybot, tmp_path, "ask", "--json", "-", stdin=stdin, **model
+        )
+    finally:
+        await server.stop()
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["mode"] for line in lines] == ["llm", "llm"]
+    assert [line["note"] for line in lines] == ["", ""]
+    assert "Long polling waits" in lines[1]["answer"]
+    assert len(server.requests) == 2
 
 
 def test_ask_in_plain_text_with_an_exam_filter(tmp_path: Path) -> None:

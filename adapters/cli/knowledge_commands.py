@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -25,6 +27,7 @@ from knowledge.evaluation import evaluate, load_eval
 from knowledge.retrieval import Mode
 
 DEFAULT_SIZES = "1000,10000,100000"
+T = TypeVar("T")
 bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
 
 
@@ -54,6 +57,22 @@ async def _answer(
     if composer is not None:
         answer = await composer.compose(question, answer, None)
     return answer_reply(answer)
+
+
+@contextmanager
+def one_loop(composer: LLMComposer | None) -> Iterator[Callable[[Coroutine[Any, Any, T]], T]]:
+    """One event loop for a whole command: the model client's connections live on it, and
+    are closed on it at the end."""
+    with asyncio.Runner() as runner:
+
+        def run(work: Coroutine[Any, Any, T]) -> T:
+            return runner.run(work)
+
+        try:
+            yield run
+        finally:
+            if composer is not None:
+                runner.run(composer.aclose())
 
 
 def _as_json(reply: AnswerReply) -> str:
@@ -106,9 +125,10 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
         answerer = _prepared(settings, load(settings), build_study_index(settings, notes(settings)))
         composer = composer_from(settings)
         questions = [line.strip() for line in sys.stdin] if question == "-" else [question]
-        for text in filter(None, questions):
-            reply = asyncio.run(_answer(answerer, composer, text, code))
-            typer.echo(_as_json(reply) if as_json else render_answer(reply))
+        with one_loop(composer) as run:
+            for text in filter(None, questions):
+                reply = run(_answer(answerer, composer, text, code))
+                typer.echo(_as_json(reply) if as_json else render_answer(reply))
 
     @app.command("eval")
     def eval_command(
@@ -128,13 +148,14 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
         entries = load_eval(file)
         modes = [Mode.hybrid, Mode.dense, Mode.lexical] if compare else [Mode.hybrid]
         results = []
-        for mode in modes:
+        with one_loop(composer) as run:
+            for mode in modes:
 
-            def answer(question: str, mode: Mode = mode) -> tuple[str, bool, list[str]]:
-                reply = asyncio.run(_answer(answerer, composer, question, None, mode))
-                return reply.text, reply.covered, [s.id for s in reply.sources]
+                def answer(question: str, mode: Mode = mode) -> tuple[str, bool, list[str]]:
+                    reply = run(_answer(answerer, composer, question, None, mode))
+                    return reply.text, reply.covered, [s.id for s in reply.sources]
 
-            results.append(evaluate(entries, answer, mode.value))
+                results.append(evaluate(entries, answer, mode.value))
         if as_json:
             typer.echo(json.dumps([r.as_dict() for r in results], indent=2))
             return
