@@ -68,6 +68,7 @@ from adapters.telegram.settings import TelegramSettings
 from adapters.text import render
 from bot.answers import letter
 from bot.core import Core, commands
+from bot.logs import redact_also
 from bot.types import (
     AnswerChoice,
     AnswerReply,
@@ -811,12 +812,14 @@ def run(app: Application, settings: TelegramSettings) -> None:  # type: ignore[t
             "Webhook mode needs python-telegram-bot[webhooks]: pip install "
             "'python-telegram-bot[webhooks]', or unset TELEGRAM_WEBHOOK_URL to use long polling."
         )
+    secret_token = secrets.token_urlsafe(32)  # Telegram echoes it; strangers cannot post
+    redact_also("TELEGRAM_WEBHOOK_SECRET", secret_token)  # the library logs it at DEBUG
     app.run_webhook(
         listen=settings.webhook_listen,
         port=settings.webhook_port or 8443,
         url_path=settings.webhook_path(),
         webhook_url=settings.webhook_url,
-        secret_token=secrets.token_urlsafe(32),  # Telegram echoes it; strangers cannot post
+        secret_token=secret_token,
         allowed_updates=ALLOWED_UPDATES,
         bootstrap_retries=3,
     )
