@@ -7,11 +7,18 @@ student what to send instead. A hint is never counted as an answer.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 LETTERS = "ABCDEF"
-SEPARATED = re.compile(r"^[a-f1-6](?:\s*(?:,|;|/|&|\band\b|\s)\s*[a-f1-6])*$")
+# Only single, linear patterns here: a message is user input of any length, and a pattern with
+# two quantifiers over the same characters backtracks quadratically on long runs of spaces.
+SEPARATORS = re.compile(r"[\s,;/&]+")
+AND_WORD = re.compile(r"\band\b")
+ANSWER_TOKEN = re.compile(r"[a-f1-6]")
+# Typed answers never need more than this; longer text is a question, not an answer.
+MAX_ANSWER_CHARS = 1000
 FUZZY_ENOUGH = 0.8
 CLEAR_MARGIN = 0.08
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four"}
@@ -36,6 +43,26 @@ def letter_range(count: int) -> str:
     return f"A-{LETTERS[count - 1]}"
 
 
+def clean_input(text: str) -> str:
+    """What the student meant to type: NFKC (fullwidth "Ｂ" is "B") without invisible format
+    characters (zero-width spaces, direction marks) that phones and copy-paste add."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def answer_shaped(text: str) -> bool:
+    """Letters or option numbers alone ("B", "a, c", "2"): an answer, not a question."""
+    return _tokens(clean_input(text).strip().lower().rstrip(").").strip()) is not None
+
+
+def _tokens(cleaned: str) -> list[str] | None:
+    """Single answer tokens separated by spaces or punctuation; None for anything else."""
+    tokens = [t for t in SEPARATORS.split(cleaned) if t]
+    if not tokens or not all(ANSWER_TOKEN.fullmatch(t) for t in tokens):
+        return None
+    return tokens
+
+
 def _normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
@@ -44,9 +71,9 @@ def _positions_from_tokens(text: str, count: int) -> list[int] | None:
     """'b', 'B)', '2', 'A,C', 'a c', 'a and c'; None when the text is not of that shape."""
     cleaned = text.strip().lower().strip(".!:)(").strip()
     cleaned = re.sub(r"(?<=[a-f1-6])[).:]", "", cleaned)
-    if not SEPARATED.match(cleaned):
+    tokens = _tokens(AND_WORD.sub(",", cleaned))
+    if tokens is None:
         return None
-    tokens = re.findall(r"[a-f1-6]", re.sub(r"\band\b", ",", cleaned))
     return [ord(t) - ord("a") if t.isalpha() else int(t) - 1 for t in tokens]
 
 
@@ -111,6 +138,9 @@ def usage_hint(count: int, choose: int) -> str:
 def parse_answer(text: str, options: tuple[str, ...], choose: int) -> Parsed:
     """Turn a typed reply into chosen positions, or a hint saying what to send."""
     count = len(options)
+    if len(text) > MAX_ANSWER_CHARS:
+        return Parsed(hint=f"That is too long for an answer. {usage_hint(count, choose)}")
+    text = clean_input(text)
     positions = _positions_from_tokens(text, count) or _positions_from_run(text, choose)
     if positions is None:
         matched = _match_text(text, options)

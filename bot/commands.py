@@ -10,7 +10,13 @@ from knowledge.catalog import DEFAULT_EXAM, EXAMS, find_exam
 
 MIN_COUNT, MAX_COUNT, DEFAULT_COUNT = 1, 100, 10
 MAX_MINUTES = 300
-MINUTES = re.compile(r"^(\d+)\s*(?:m|min|mins|minutes?)$")
+MINUTES = re.compile(r"^([0-9]+)\s*(?:m|min|mins|minutes?)$")
+
+
+def ascii_number(token: str) -> int | None:
+    """A count typed in ASCII digits, else None: "²" passes `str.isdigit()` but `int()` fails
+    on it, and "٣" is a digit elsewhere but not one a usage hint asked for."""
+    return int(token) if token.isascii() and token.isdigit() else None
 
 
 class CommandError(ValueError):
@@ -47,8 +53,8 @@ def parse_quiz_args(args: str, default_exam: str = DEFAULT_EXAM) -> QuizRequest:
     filler = {w.lower().strip(",") for d in exam.domains for w in d.name.split()}
     for token in rest:
         lowered = token.lower()
-        if lowered.isdigit():
-            numbers.append(int(lowered))
+        if (number := ascii_number(lowered)) is not None:
+            numbers.append(number)
         elif match := MINUTES.match(lowered):
             minutes = int(match.group(1))
         elif domain := exam.find_domain(lowered):

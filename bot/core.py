@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
@@ -21,10 +20,10 @@ from sqlmodel import Session, select
 
 from bot import help as helptext
 from bot.admin import import_document, report_item
-from bot.answers import check_count, parse_answer, usage_hint
+from bot.answers import answer_shaped, check_count, parse_answer, usage_hint
 from bot.charts import progress_chart, standings_chart
 from bot.clock import Clock, system_clock
-from bot.commands import CommandError, QuizRequest, parse_quiz_args
+from bot.commands import CommandError, QuizRequest, ascii_number, parse_quiz_args
 from bot.daily import PERIODS, Daily
 from bot.export import export_deck, missed_item_ids
 from bot.followups import (
@@ -79,7 +78,8 @@ class AskRequest(Reply):
     exclude: str | None = None
 
 
-ANSWER_SHAPED = re.compile(r"\s*[A-Fa-f1-6](?:[\s,;/&]+[A-Fa-f1-6])*\s*[).]?\s*")
+# Telegram's own limit; nothing longer is parsed at all (a question, an answer or a command).
+MAX_MESSAGE_CHARS = 4096
 COMMAND_ALIASES = {"question": "resume", "where": "resume", "end": "stop", "next": "skip"}
 
 
@@ -155,6 +155,13 @@ class Core:
 
         `progress`, when given, receives a streamed answer as it grows (disclaimer included).
         """
+        if oversized(event):  # checked before any parsing: no input may hang the bot
+            limit = f"{MAX_MESSAGE_CHARS:,}"
+            return [
+                HintReply(
+                    text=f"That message is too long for me; keep it under {limit} characters."
+                )
+            ]
         key = (event.platform, event.chat_id, event.user_id)
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
@@ -373,8 +380,8 @@ class Core:
     ) -> list[Reply]:
         if session is not None:
             return [HintReply(text="Finish or /stop the quiz in progress first.")]
-        count = int(args) if args.strip().isdigit() else 10
-        if not 1 <= count <= 100:
+        count = ascii_number(args.strip()) if args.strip() else 10
+        if count is None or not 1 <= count <= 100:
             return [HintReply(text="Review 1 to 100 questions: /review 10")]
         assert user.id is not None
         now = self.clock()
@@ -433,7 +440,7 @@ class Core:
         self, db: Session, event: Text, user: User, chat: Chat, session: QuizSession | None
     ) -> list[Reply]:
         if session is None:
-            if ANSWER_SHAPED.fullmatch(event.text):
+            if answer_shaped(event.text):
                 return self._typed_daily_answer(db, event, user, chat)
             return self._ask(db, user, chat, event.text, explicit=False)
         current = self.quizzes.current(db, session)
@@ -488,10 +495,10 @@ class Core:
         kind, _, rest = event.data.partition(":")
         if kind == "fu":
             item_id, _, index = rest.rpartition(":")
-            item = self.bank.get(item_id)
-            if item is None or not index.isdigit() or int(index) >= len(item.follow_ups):
+            item, number = self.bank.get(item_id), ascii_number(index)
+            if item is None or number is None or number >= len(item.follow_ups):
                 return [HintReply(text="That suggestion is no longer available.")]
-            question = item.follow_ups[int(index)]
+            question = item.follow_ups[number]
             return [AskRequest(question=question, query=question, focus=item.id, exclude=None)]
         return [HintReply(text="That button is no longer active.")]
 
@@ -505,6 +512,17 @@ class Core:
                 share = f"{domain.weight:.0%} of the exam"
                 lines.append(f"  {domain.key}: {domain.name}, {share}, {count} questions")
         return "\n".join(lines)
+
+
+def oversized(event: Event) -> bool:
+    """Typed input over the message limit (Telegram's own; the terminal has none)."""
+    if isinstance(event, Text):
+        return len(event.text) > MAX_MESSAGE_CHARS
+    if isinstance(event, Command):
+        return len(event.args) + len(event.name) > MAX_MESSAGE_CHARS
+    if isinstance(event, ButtonPress):
+        return len(event.data) > MAX_MESSAGE_CHARS
+    return False
 
 
 def commands() -> Sequence[tuple[str, str]]:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
-from bot.commands import CommandError
+from bot.commands import CommandError, ascii_number
 from bot.daily_outbox import (
     POST,
     RESULTS,
@@ -55,8 +55,8 @@ log = logging.getLogger(__name__)
 DEFAULT_WINDOW_MINUTES = 8 * 60
 MAX_COUNT = 5
 RECENT_DAYS = 60  # do not repeat an item a group saw in this many recent challenges
-HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-DURATION = re.compile(r"^(\d+)\s*(m|min|h)$")
+HHMM = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+DURATION = re.compile(r"^([0-9]+)\s*(m|min|h)$")
 PERIODS = ("day", "week", "month", "all")
 
 
@@ -90,8 +90,8 @@ def parse_daily_on(args: list[str]) -> DailyRequest:
             continue
         if "/" in token or token.upper() == "UTC":
             zone = _zone(token)
-        elif lowered.isdigit():
-            count = int(lowered)
+        elif (number := ascii_number(lowered)) is not None:
+            count = number
         elif match := DURATION.match(lowered):
             amount, unit = int(match.group(1)), match.group(2)
             window = amount * 60 if unit == "h" else amount

@@ -16,6 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.text import CHOOSE, VERDICTS, explanation_parts, render_result, time_left
 from bot.answers import letter
+from bot.commands import ascii_number
 from bot.types import (
     AnswerReply,
     ExplanationReply,
@@ -246,9 +247,10 @@ def parse_pick(data: str) -> Pick | None:
     if len(parts) < 4 or parts[0] not in PICK_KINDS:
         return None
     kind, owner, ref, value = parts[0], parts[1], ":".join(parts[2:-1]), parts[-1]
-    if not value.isdigit() or not owner.lstrip("-").isdigit() or not ref:
+    number = ascii_number(value)
+    if number is None or ascii_number(owner.removeprefix("-")) is None or not ref:
         return None
-    return Pick(kind, owner, ref, int(value))
+    return Pick(kind, owner, ref, number)
 
 
 # ---------------------------------------------------------------- keyboards
