@@ -289,6 +289,7 @@ class Core:
             replies: list[Reply] = [TextReply(text=greeting)]
             if session is not None:
                 replies.append(TextReply(text="You have a quiz in progress:"))
+                replies.extend(self.quizzes.recap(db, session))
                 replies.extend(self.quizzes.present(db, session))
             return replies
         if name == "help":
@@ -332,7 +333,7 @@ class Core:
         if name == "resume":
             if session is None:
                 return [HintReply(text="No quiz in progress. Start one with /quiz.")]
-            return self.quizzes.present(db, session)
+            return [*self.quizzes.recap(db, session), *self.quizzes.present(db, session)]
         if name == "skip":
             if session is None:
                 return [HintReply(text="No quiz in progress: nothing to skip.")]

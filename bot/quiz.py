@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from bot.answers import letter
 from bot.clock import Clock
 from bot.commands import QuizRequest
 from bot.grading import build_result, grade
@@ -192,6 +193,35 @@ class Quizzes:
             db.add(session)
             db.commit()
         return None
+
+    def recap(self, db: Session, session: QuizSession) -> list[Reply]:
+        """What is recorded for the last answered question, so that a student whose verdict was
+        lost (a crash right after the answer was stored) knows where they stand on /resume."""
+        assert session.id is not None
+        last = repository.last_answer(db, session.id)
+        item = self.bank.get(last.item_id) if last else None
+        if last is None or item is None:
+            return []
+        number = f"question {last.position + 1} of {len(session.item_ids)}"
+        if last.skipped:
+            return [TextReply(text=f"Recorded so far: {number} was skipped.")]
+        shown = ", ".join(
+            f"{letter(last.presented_order.index(i))}) {item.options[i].text}"
+            for i in last.chosen
+            if i in last.presented_order
+        )
+        if session.mode != Mode.practice:
+            outcome = "graded at the end"
+        else:
+            verdict = (
+                Verdict.correct
+                if last.correct
+                else Verdict.partial
+                if last.partial
+                else (Verdict.wrong)
+            )
+            outcome = f"{VERDICT_WORDS[verdict].lower()}; /why explains it"
+        return [TextReply(text=f"Recorded so far: for {number} you chose {shown} ({outcome}).")]
 
     # ------------------------------------------------------------ answering
 

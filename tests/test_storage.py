@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -14,9 +15,9 @@ from bot.clock import ManualClock
 from bot.core import Core
 from bot.storage.database import Database
 from bot.storage.models import Answer, QuizSession, User
-from bot.types import ExplanationReply, HintReply, QuestionReply
+from bot.types import ExplanationReply, HintReply, QuestionReply, TextReply
 from knowledge.bank import Bank
-from tests.student import Student, of_type, only
+from tests.student import LETTERS, Student, of_type, only
 
 
 def test_migrations_create_exactly_the_models_schema(database: Database) -> None:
@@ -52,6 +53,31 @@ async def test_a_new_core_resumes_the_quiz_at_the_same_question(
     again.question = resumed
     replies = await again.say(again.right_letters(bank))
     assert only(replies, ExplanationReply).item_id == pending.item_id
+    second.dispose()
+
+
+@pytest.mark.parametrize("mode", ["", "exam "])
+async def test_after_a_crash_resume_first_says_what_was_recorded(
+    database_url: str, bank: Bank, clock: ManualClock, mode: str
+) -> None:
+    first = Database(database_url)
+    first.migrate()
+    student = Student(Core(first, bank, clock=clock, seed=5))
+    await student.command("quiz", f"{mode}DVA-C02 3")
+    assert student.question is not None
+    wrong = student.wrong_positions(bank)[0]
+    chosen = f"{LETTERS[wrong]}) {student.question.options[wrong]}"
+    await student.say(LETTERS[wrong])  # stored; the process dies before the verdict is shown
+    first.dispose()
+
+    second = Database(database_url)
+    second.migrate()
+    replies = await Student(Core(second, bank, clock=clock, seed=99)).command("resume")
+    recap = replies[0]
+    assert isinstance(recap, TextReply), replies
+    assert f"question 1 of 3 you chose {chosen}" in recap.text
+    assert ("not quite" in recap.text) == (mode == "")  # exam mode reveals nothing
+    assert only(replies, QuestionReply).number == 2
     second.dispose()
 
 

@@ -76,3 +76,8 @@ def count_sessions(db: Session, user_id: int) -> int:
 def answers_of(db: Session, session_id: int) -> list[Answer]:
     query = select(Answer).where(Answer.session_id == session_id).order_by(col(Answer.position))
     return list(db.exec(query).all())
+
+
+def last_answer(db: Session, session_id: int) -> Answer | None:
+    query = select(Answer).where(Answer.session_id == session_id)
+    return db.exec(query.order_by(col(Answer.position).desc())).first()
