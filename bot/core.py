@@ -124,15 +124,20 @@ class Core:
         Adapters call this every minute or so; it is safe to call from several processes. Each
         Delivery is leased to this caller (see bot.daily_outbox): send it, then call
         `delivered(delivery)`, or `retry_later(delivery)` if the platform refused it. One never
-        recorded either way is sent again once its lease runs out.
+        recorded either way is sent again once its lease runs out. The database work runs in
+        a worker thread: with 100 groups due in one minute it takes about 0.8 s (SQLite), which
+        would otherwise hold up every chat.
         """
         try:
-            with self.database.session() as db:
-                self.refresh_bank(db)
-                return self.daily.tick(db, platform)
+            return await asyncio.to_thread(self._tick_in_session, platform)
         except Exception:
             log.exception("scheduled posting failed; will try again on the next tick")
             return []
+
+    def _tick_in_session(self, platform: str) -> list[Delivery]:
+        with self.database.session() as db:
+            self.refresh_bank(db)
+            return self.daily.tick(db, platform)
 
     async def delivered(self, delivery: Delivery) -> None:
         """`delivery` reached its chat: no tick sends it again."""

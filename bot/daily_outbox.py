@@ -98,9 +98,9 @@ def lease_waiting(db: Session, platform: str, now: datetime) -> list[Leased]:
             )
             .values(lease=token, lease_until=now + LEASE, attempts=DailyOutbox.attempts + 1)
         )
-        db.commit()
         if taken.rowcount == 1:
             leased.append(Leased(kind, challenge_id, token))
+    db.commit()  # one transaction for all: a commit per row tripled the cost of a busy minute
     return leased
 
 

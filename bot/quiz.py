@@ -17,6 +17,7 @@ from bot.answers import letter
 from bot.clock import Clock
 from bot.commands import QuizRequest
 from bot.grading import build_result, grade
+from bot.imports import scope_of_chat
 from bot.review import record_review
 from bot.storage import repository
 from bot.storage.models import Answer, Chat, QuizSession, User
@@ -83,7 +84,8 @@ class Quizzes:
     # ------------------------------------------------------------ starting
 
     def start(self, db: Session, user: User, chat: Chat, request: QuizRequest) -> list[Reply]:
-        pool = self.bank.select(request.exam, request.domains)
+        # shipped, shared and this chat's own imports; never another group's
+        pool = self.bank.select(request.exam, request.domains, scope_of_chat(chat))
         if not pool:
             where = f" in {', '.join(request.domains)}" if request.domains else ""
             return [HintReply(text=f"There are no {request.exam} questions{where} yet.")]

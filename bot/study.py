@@ -42,7 +42,7 @@ class StudyIndex:
 
     @staticmethod
     def _bank_key(bank: Bank) -> str:
-        ids = "|".join(f"{i.id}:{i.version}" for i in bank.items())
+        ids = "|".join(f"{i.id}:{i.version}:{bank.scope_of(i.id)}" for i in bank.items())
         return hashlib.sha256(ids.encode()).hexdigest()
 
     def ready(self, bank: Bank) -> bool:
@@ -58,7 +58,7 @@ class StudyIndex:
             key = self._bank_key(bank)
             if self._answerer is not None and key == self._key:
                 return self._answerer, None
-            passages = build_passages(bank.items(), self.notes)
+            passages = build_passages(bank.items(), self.notes, bank.scope_of)
             message = None
             if self.embedder is not None and self.client_factory is not None:
                 try:

@@ -50,6 +50,9 @@ class Event:
     chat_kind: ChatKind = ChatKind.private
     is_admin: bool = False  # the adapter knows (a group admin, a configured operator)
     thread_id: str = ""  # a forum topic inside a group, where the platform has them
+    # Configured by whoever runs the bot (TELEGRAM_ADMIN_IDS, the terminal's user), unlike a
+    # group admin, whom anyone can become by making a group: only operators feed the shared pool.
+    is_operator: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from knowledge.bank import SHARED
 from knowledge.compose import compose_extractive, terms
 from knowledge.retrieval import Hit, Mode, Retriever
 
@@ -99,9 +100,11 @@ class Answerer:
         focus: str | None = None,
         mode: Mode = Mode.hybrid,
         exclude: str | None = None,
+        scope: str = SHARED,
     ) -> list[Hit]:
+        """The best passages for `question` that a chat with `scope` may see."""
         return self.retriever.search(
-            question, k=self.k, exam=exam, focus=focus, mode=mode, exclude=exclude
+            question, k=self.k, exam=exam, focus=focus, mode=mode, exclude=exclude, scope=scope
         )
 
     def extractive(self, question: str, hits: Sequence[Hit], focus: str | None = None) -> Answer:

@@ -6,7 +6,6 @@ to the line it came from. A file with any defect is rejected whole.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,18 +13,12 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from knowledge.duplicates import pairs_within
 from knowledge.schema import BankFile, Item
 
 BANKS_DIR = Path(__file__).parent / "banks"
 FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 BANK_SUFFIXES = (".yaml", ".yml", ".json")
-# Two questions sharing this share of their (non-trivial) words are near-duplicates. The most
-# similar distinct pair we ship shares 45%; a lightly reworded copy shares far more.
-NEAR_DUPLICATE = 0.75
-QUESTION_STOPWORDS = frozenset(
-    {"a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "which", "what"}
-    | {"that", "with", "it", "its", "this", "be", "by", "as", "at", "from", "choose", "two"}
-)
 
 
 @dataclass(frozen=True)
@@ -142,18 +135,12 @@ def parse_bank_text(text: str, file: str, *, complete: bool = True) -> list[Item
     return [entry.item for entry in parse_located(text, file, complete=complete)]
 
 
-def _question_words(question: str) -> frozenset[str]:
-    return frozenset(re.findall(r"[a-z0-9]+", question.lower())) - QUESTION_STOPWORDS
-
-
-def overlap(question: str, other: str) -> float:
-    """The share of non-trivial words two questions have in common (0 to 1)."""
-    mine, theirs = _question_words(question), _question_words(other)
-    return len(mine & theirs) / len(mine | theirs) if mine and theirs else 0.0
-
-
 def check_across(located: Sequence[Located]) -> list[BankProblem]:
-    """Duplicate ids and near-duplicate questions (word overlap of at least NEAR_DUPLICATE)."""
+    """Duplicate ids and near-duplicate questions (word overlap of at least NEAR_DUPLICATE).
+
+    Near-duplicates come from an index, not from comparing every pair: 25,000 items take
+    seconds (knowledge/duplicates.py).
+    """
     problems: list[BankProblem] = []
     first: dict[str, Located] = {}
     for entry in located:
@@ -167,22 +154,19 @@ def check_across(located: Sequence[Located]) -> list[BankProblem]:
                     f"duplicate id {entry.item.id!r}, first at {earlier.file}:{earlier.line}",
                 )
             )
-    words = [(entry, _question_words(entry.item.question)) for entry in located]
-    for index, (entry, mine) in enumerate(words):
-        for other, theirs in words[:index]:
-            if other.item.id == entry.item.id or not mine or not theirs:
-                continue
-            overlap = len(mine & theirs) / len(mine | theirs)
-            if overlap >= NEAR_DUPLICATE:
-                problems.append(
-                    BankProblem(
-                        entry.file,
-                        entry.line,
-                        "question",
-                        f"near-duplicate of {other.item.id} at {other.file}:{other.line} "
-                        f"({overlap:.0%} of the words are shared)",
-                    )
-                )
+    for later, earlier, share in pairs_within([entry.item.question for entry in located]):
+        entry, other = located[later], located[earlier]
+        if other.item.id == entry.item.id:
+            continue
+        problems.append(
+            BankProblem(
+                entry.file,
+                entry.line,
+                "question",
+                f"near-duplicate of {other.item.id} at {other.file}:{other.line} "
+                f"({share:.0%} of the words are shared)",
+            )
+        )
     return problems
 
 

@@ -7,9 +7,10 @@ sources. The content hash lets the index skip passages that have not changed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from knowledge.bank import SHARED
 from knowledge.notes import Note
 from knowledge.schema import Item
 
@@ -24,6 +25,7 @@ class Passage:
     domain: str
     kind: str  # question, option, trap, note
     context: str = ""  # searchable but never quoted: a question's scenario, an option's text
+    scope: str = SHARED  # a group's own imported item: searched only in that group
 
     @property
     def searchable(self) -> str:
@@ -41,9 +43,15 @@ def short_title(question: str, limit: int = 80) -> str:
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
-def item_passages(item: Item) -> list[Passage]:
+def item_passages(item: Item, scope: str = SHARED) -> list[Passage]:
     title = short_title(item.question)
-    common = {"source_id": item.id, "title": title, "exams": (item.exam,), "domain": item.domain}
+    common = {
+        "source_id": item.id,
+        "title": title,
+        "exams": (item.exam,),
+        "domain": item.domain,
+        "scope": scope,
+    }
     passages = [
         Passage(
             id=f"{item.id}#q",
@@ -65,6 +73,7 @@ def item_passages(item: Item) -> list[Passage]:
                     exams=(item.exam,),
                     domain=item.domain,
                     kind="option",
+                    scope=scope,
                 )
             )
     lesson = " ".join(
@@ -97,10 +106,13 @@ def note_passages(note: Note) -> list[Passage]:
     ]
 
 
-def build_passages(items: Iterable[Item], notes: Sequence[Note]) -> list[Passage]:
+def build_passages(
+    items: Iterable[Item], notes: Sequence[Note], scope_of: Callable[[str], str] | None = None
+) -> list[Passage]:
+    """Passages of every item (each in its scope, from `scope_of(item id)`) and every note."""
     passages: list[Passage] = []
     for item in items:
-        passages.extend(item_passages(item))
+        passages.extend(item_passages(item, scope_of(item.id) if scope_of else SHARED))
     for note in notes:
         passages.extend(note_passages(note))
     return passages

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from knowledge.bank import SHARED
 from knowledge.embeddings import Embedder
 from knowledge.lexical import LexicalIndex
 from knowledge.passages import Passage
@@ -54,31 +55,38 @@ class Retriever:
         focus: str | None = None,
         mode: Mode = Mode.hybrid,
         exclude: str | None = None,
+        scope: str = SHARED,
     ) -> list[Hit]:
-        """The k best passages. `exclude` hides one source (a question still unanswered)."""
+        """The k best passages a chat with `scope` sees (shipped, shared and its own imports).
+        `exclude` hides one source (a question still unanswered)."""
         fused: dict[str, float] = {}
         dense_scores: dict[str, float] = {}
         lexical_scores: dict[str, float] = {}
         if mode is not Mode.lexical and self.vectors is not None and self.embedder is not None:
             vector = self.embedder.embed([query])[0]
-            for rank, (pid, similarity) in enumerate(self.vectors.search(vector, CANDIDATES, exam)):
+            found = self.vectors.search(vector, CANDIDATES, exam, scope)
+            for rank, (pid, similarity) in enumerate(found):
                 if pid in self.by_id:
                     dense_scores[pid] = similarity
                     fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
         if mode is not Mode.dense:
             ranked = [
                 (self.passages[i].id, score)
-                for i, score in self.lexical.search(query, CANDIDATES * 3)
+                for i, score in self.lexical.search(query, CANDIDATES * 3, scope)
                 if exam is None or exam in self.passages[i].exams
             ][:CANDIDATES]
             for rank, (pid, score) in enumerate(ranked):
                 lexical_scores[pid] = score
                 fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
-        if exclude:
-            fused = {pid: v for pid, v in fused.items() if self.by_id[pid].source_id != exclude}
+        visible = {SHARED, scope}
+        fused = {
+            pid: v
+            for pid, v in fused.items()
+            if self.by_id[pid].source_id != exclude and self.by_id[pid].scope in visible
+        }
         order = sorted(fused, key=lambda pid: fused[pid], reverse=True)
         if focus:
-            own = [p.id for p in self.passages if p.source_id == focus]
+            own = [p.id for p in self.passages if p.source_id == focus and p.scope in visible]
             ranked_own = [pid for pid in order if pid in own] + [
                 pid for pid in own if pid not in fused
             ]

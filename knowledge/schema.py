@@ -24,7 +24,29 @@ from knowledge.catalog import EXAMS
 BANK_FORMAT = 1
 CHOOSE_WORDS = {2: "two", 3: "three", 4: "four"}
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Length limits keep every question, option and explanation readable in a chat message (and
+# an imported file from filling memory); our longest shipped texts are well under half of each.
+MAX_QUESTION = 1000
+MAX_OPTION = 300
+MAX_RATIONALE = 600
+MAX_EXPLANATION = 1500
+MAX_NOTE = 400  # the trap and the takeaway
+MAX_FOLLOW_UP = 200
+MAX_TAG = 50
+MAX_REFERENCE = 500
+MAX_TAGS = 20
+MAX_REFERENCES = 10
+
+
+def _text(limit: int) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=limit)
+
+
+QuestionText = Annotated[str, _text(MAX_QUESTION)]
+OptionText = Annotated[str, _text(MAX_OPTION)]
+FollowUpText = Annotated[str, _text(MAX_FOLLOW_UP)]
+TagText = Annotated[str, _text(MAX_TAG)]
+ReferenceText = Annotated[str, _text(MAX_REFERENCE)]
 
 # A rationale or explanation must not point at a letter: options are shuffled per presentation.
 LETTER_REFERENCE = re.compile(r"\b(?:option|answer|choice)s?\s+\(?[A-F]\)?(?![\w-])")
@@ -58,9 +80,9 @@ def _required_text(value: str, info: ValidationInfo, what: str) -> str:
 class Option(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: Text
+    text: OptionText
     correct: bool
-    why: str = Field(default="", validate_default=True)
+    why: str = Field(default="", max_length=MAX_RATIONALE, validate_default=True)
 
     @field_validator("why")
     @classmethod
@@ -83,15 +105,19 @@ class Item(BaseModel):
     version: int = Field(default=1, ge=1)
     exam: str
     domain: str
-    tags: list[Text] = Field(default_factory=list, validate_default=True)
+    tags: list[TagText] = Field(default_factory=list, max_length=MAX_TAGS, validate_default=True)
     difficulty: Difficulty = Difficulty.medium
-    question: Text
+    question: QuestionText
     options: list[Option] = Field(min_length=2, max_length=6)
-    explanation: str = Field(default="", validate_default=True)
-    trap: str = Field(default="", validate_default=True)
-    takeaway: str = Field(default="", validate_default=True)
-    follow_ups: list[Text] = Field(default_factory=list, max_length=3, validate_default=True)
-    references: list[Text] = Field(default_factory=list, validate_default=True)
+    explanation: str = Field(default="", max_length=MAX_EXPLANATION, validate_default=True)
+    trap: str = Field(default="", max_length=MAX_NOTE, validate_default=True)
+    takeaway: str = Field(default="", max_length=MAX_NOTE, validate_default=True)
+    follow_ups: list[FollowUpText] = Field(
+        default_factory=list, max_length=3, validate_default=True
+    )
+    references: list[ReferenceText] = Field(
+        default_factory=list, max_length=MAX_REFERENCES, validate_default=True
+    )
 
     @field_validator("id")
     @classmethod

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
+from knowledge.bank import SHARED
 from knowledge.embeddings import Embedder
 from knowledge.passages import Passage
 
@@ -69,13 +71,23 @@ class VectorIndex:
             self.client.delete_collection(self.name)
             self.collection = self._collection()
         existing = self.collection.get(include=["metadatas"])
-        have = {
-            i: (m or {}).get("hash")
+        stored = {
+            i: dict(m or {})
             for i, m in zip(existing["ids"], existing["metadatas"] or [], strict=False)
         }
+        have = {i: m.get("hash") for i, m in stored.items()}
         wanted = {p.id: p for p in passages}
         stale = [i for i in have if i not in wanted]
         todo = [p for p in passages if have.get(p.id) != p.content_hash]
+        # Same text, other labels (an index built before scopes): relabel, embed nothing.
+        relabel = [
+            p for p in passages if have.get(p.id) == p.content_hash and stored[p.id] != _metadata(p)
+        ]
+        for start in range(0, len(relabel), BATCH):
+            batch = relabel[start : start + BATCH]
+            self.collection.update(
+                ids=[p.id for p in batch], metadatas=[_metadata(p) for p in batch]
+            )
         if stale:
             for start in range(0, len(stale), BATCH):
                 self.collection.delete(ids=stale[start : start + BATCH])
@@ -95,13 +107,18 @@ class VectorIndex:
         return self.collection.count()
 
     def search(
-        self, vector: Sequence[float], k: int, exam: str | None = None
+        self, vector: Sequence[float], k: int, exam: str | None = None, scope: str = SHARED
     ) -> list[tuple[str, float]]:
-        """(passage id, cosine similarity) best first."""
+        """(passage id, cosine similarity) best first, among the passages a chat with `scope`
+        sees (shared ones and its own) and, when given, of `exam`."""
         total = self.collection.count()
         if total == 0:
             return []
-        where = {exam_key(exam): True} if exam else None
+        scopes = [SHARED] if scope == SHARED else [SHARED, scope]
+        clauses: list[dict[str, Any]] = [{"scope": {"$in": scopes}}]
+        if exam:
+            clauses.append({exam_key(exam): True})
+        where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
         result = self.collection.query(
             query_embeddings=[list(vector)],
             n_results=min(k, total),
@@ -121,6 +138,7 @@ def _metadata(passage: Passage) -> dict[str, str | bool]:
         "title": passage.title[:200],
         "kind": passage.kind,
         "domain": passage.domain,
+        "scope": passage.scope,
     }
     for exam in passage.exams:
         meta[exam_key(exam)] = True

@@ -58,7 +58,8 @@ class TerminalChat:
         return Text(**base, display_name=self.user, text=line)
 
     def _document(self, args: str, base: dict[str, str]) -> Document | HintReply:
-        """`/import PATH [EXAM DOMAIN]`: the terminal's user runs the bot, so is its admin."""
+        """`/import PATH [EXAM DOMAIN]`: the terminal's user runs the bot, so is its operator:
+        the questions go into the shared pool."""
         path_text, _, caption = args.partition(" ")
         if not path_text:
             return HintReply(
@@ -73,6 +74,7 @@ class TerminalChat:
             **base,
             display_name=self.user,
             is_admin=True,
+            is_operator=True,
             filename=path.name,
             content=content,
             caption=caption,

@@ -455,6 +455,8 @@ class StudyBot:
             "chat_kind": target.kind,
             "is_admin": is_admin,
             "thread_id": str(target.thread_id or ""),
+            # TELEGRAM_ADMIN_IDS: the only ones who may import into the pool every chat shares
+            "is_operator": str(target.user_id) in self.admin_ids,
         }
 
     async def run(

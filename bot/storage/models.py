@@ -94,11 +94,16 @@ class Answer(SQLModel, table=True):
 
 
 class ImportedItem(SQLModel, table=True):
-    """A question a teacher or admin imported; `data` is the item in the bank format."""
+    """A question a teacher or admin imported; `data` is the item in the bank format.
+
+    `scope` is "" for the shared pool every chat sees (operators' imports), else the key of
+    the one chat whose admins imported it ("telegram:-100123"). Ids are unique across scopes.
+    """
 
     __tablename__ = "imported_items"
 
     id: str = Field(primary_key=True, max_length=64)
+    scope: str = Field(default="", max_length=200, index=True)
     version: int = 1
     exam: str = Field(max_length=32)
     domain: str = Field(max_length=64)

@@ -23,19 +23,24 @@ class ImportDefaults:
 
     exam: str | None = None
     domain: str | None = None
+    id_space: str = ""  # a chat's import scope: ids made up here are then that chat's own
 
 
-def item_id(prefix: str, title: str | None, question: str) -> str:
+def item_id(prefix: str, title: str | None, question: str, space: str = "") -> str:
     """A stable id: from the question's title when it has one, else from its text.
 
-    Stable ids make re-importing the same file idempotent.
+    Stable ids make re-importing the same file idempotent. With a `space` (a chat's scope) the
+    id carries a short tag of it, so two groups importing the same Moodle export, or two
+    questions titled "Q1", never collide.
     """
+    tag = f"{hashlib.sha1(space.encode()).hexdigest()[:6]}-" if space else ""
     if title:
-        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:30].strip("-")
+        width = 30 - len(tag)
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:width].strip("-")
         if len(slug) >= 2:
-            return f"{prefix}-{slug}"
+            return f"{prefix}-{tag}{slug}"
     digest = hashlib.sha1(" ".join(question.lower().split()).encode()).hexdigest()[:10]
-    return f"{prefix}-{digest}"
+    return f"{prefix}-{tag}{digest}"
 
 
 def guess_format(path: Path) -> str | None:

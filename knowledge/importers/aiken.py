@@ -159,7 +159,7 @@ def _finish_question(
     body = re.sub(r"\n{3,}", "\n\n", "\n".join(question.text)).strip()
     exam, exam_problems = placer.exam(None, question.line)
     domain, domain_problems = placer.domain(exam, None, question.line)
-    data = base_item(item_id("aiken", None, body), exam, domain)
+    data = base_item(item_id("aiken", None, body, placer.defaults.id_space), exam, domain)
     data["question"] = body
     data["options"] = [
         {"text": option, "correct": letter == correct, "why": ""}

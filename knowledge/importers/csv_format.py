@@ -157,7 +157,9 @@ def _parse_row(
     if domain is None:
         reported.add("domain")
     question = cells.get("question", "")
-    data = base_item(cells.get("id") or item_id("csv", None, question), exam, domain)
+    data = base_item(
+        cells.get("id") or item_id("csv", None, question, placer.defaults.id_space), exam, domain
+    )
     data.update(
         question=question,
         options=options,

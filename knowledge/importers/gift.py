@@ -275,7 +275,9 @@ def _parse_block(
         reported.add("exam")
     if domain is None:
         reported.add("domain")
-    data: dict[str, Any] = base_item(item_id("gift", title, question), exam, domain)
+    data: dict[str, Any] = base_item(
+        item_id("gift", title, question, placer.defaults.id_space), exam, domain
+    )
     data.update(question=question, options=options, explanation=explanation)
     item, item_problems = validate_item(data, file, line, reported)
     problems.extend(item_problems)
