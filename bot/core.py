@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -34,7 +35,7 @@ from bot.followups import (
     resolve_reference,
     why_question,
 )
-from bot.imports import imported_items, imports_stamp
+from bot.imports import chat_scope, imported_bank, imports_stamp, scope_of_chat
 from bot.llm import Composer, Progress
 from bot.privacy import CONFIRM_WORD, WARNING, forget_user
 from bot.progress import METHOD as READINESS_METHOD
@@ -103,6 +104,7 @@ class Core:
         self.clock = clock
         self.quizzes = Quizzes(bank, clock, seed)
         self._imports_stamp: tuple[int, int] | None = None
+        self._bank_lock = threading.Lock()  # imports refresh the bank from a worker thread
         self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
 
     @property
@@ -112,11 +114,12 @@ class Core:
 
     def refresh_bank(self, db: Session) -> None:
         """Pick up items imported by any process since we last looked (one small query)."""
-        stamp = imports_stamp(db)
-        if stamp != self._imports_stamp:
-            self.quizzes.bank = self.shipped.with_imported(imported_items(db))
-            self.daily.bank = self.quizzes.bank
-            self._imports_stamp = stamp
+        with self._bank_lock:
+            stamp = imports_stamp(db)
+            if stamp != self._imports_stamp:
+                self.quizzes.bank = imported_bank(db, self.shipped)
+                self.daily.bank = self.quizzes.bank
+                self._imports_stamp = stamp
 
     async def tick(self, platform: str) -> list[Delivery]:
         """What the core posts on its own now: daily challenges due, and their results.
@@ -171,13 +174,17 @@ class Core:
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             try:
-                with self.database.session() as db:
-                    replies = self._dispatch(db, event)
+                if isinstance(event, Document):  # parsing a big file must not stall other chats
+                    replies = await asyncio.to_thread(self._dispatch_in_session, event)
+                else:
+                    with self.database.session() as db:
+                        replies = self._dispatch(db, event)
                 # Questions are answered outside the database session: a model may take a while.
                 answered: list[Reply] = []
                 for reply in replies:
                     if isinstance(reply, AskRequest):
-                        answered.extend(await self._answer(reply, progress))
+                        scope = chat_scope(event.platform, event.chat_id)
+                        answered.extend(await self._answer(reply, progress, scope))
                     else:
                         answered.append(reply)
                 return answered
@@ -229,12 +236,20 @@ class Core:
         exclude = context.item.id if context and context.pending else None
         return [AskRequest(question=question.strip(), query=query, focus=focus, exclude=exclude)]
 
-    async def _answer(self, request: AskRequest, progress: Progress | None) -> list[Reply]:
+    async def _answer(
+        self, request: AskRequest, progress: Progress | None, scope: str
+    ) -> list[Reply]:
+        """Answer from the passages the chat sees (`scope`: shipped, shared and its own)."""
         if self.study is None:
             return [HintReply(text="Follow-up answers are not set up on this bot.")]
         answerer, message = await asyncio.to_thread(self.study.ensure, self.bank)
         hits = await asyncio.to_thread(
-            answerer.retrieve, request.query, None, request.focus, exclude=request.exclude
+            answerer.retrieve,
+            request.query,
+            None,
+            request.focus,
+            exclude=request.exclude,
+            scope=scope,
         )
         answer = answerer.extractive(request.question, hits, request.focus)
         if self.composer is not None and answer.covered:
@@ -243,6 +258,10 @@ class Core:
         return [*replies, answer_reply(answer)]
 
     # ------------------------------------------------------------ dispatch
+
+    def _dispatch_in_session(self, event: Event) -> list[Reply]:
+        with self.database.session() as db:
+            return self._dispatch(db, event)
 
     def _dispatch(self, db: Session, event: Event) -> list[Reply]:
         now = self.clock()
@@ -300,7 +319,7 @@ class Core:
         if name == "help":
             return [TextReply(text=helptext.help_text())]
         if name == "exams":
-            return [TextReply(text=self._exams_text())]
+            return [TextReply(text=self._exams_text(scope_of_chat(chat)))]
         if name == "daily":
             return self.daily.command(db, event.is_admin, user, chat, event.args, event.thread_id)
         if name == "leaderboard":
@@ -310,7 +329,7 @@ class Core:
         if name == "stats":
             return self._stats(db, user, chat)
         if name == "export":
-            return self._export(db, user)
+            return self._export(db, user, chat)
         if name == "forget":
             if event.args.strip().lower() != CONFIRM_WORD:
                 return [TextReply(text=WARNING)]
@@ -332,7 +351,7 @@ class Core:
             question = why_question(context)
             return [AskRequest(question=question, query=question, focus=context.item.id)]
         if name == "report":
-            return report_item(db, user, event.args, self.bank, self.clock())
+            return report_item(db, user, event.args, self.bank, self.clock(), scope_of_chat(chat))
         if name == "quiz":
             return self._start_quiz(db, event, user, chat, session)
         if name == "resume":
@@ -391,7 +410,8 @@ class Core:
             return [HintReply(text="Review 1 to 100 questions: /review 10")]
         assert user.id is not None
         now = self.clock()
-        cards = [c for c in due_cards(db, user.id, now, count) if self.bank.get(c.item_id)]
+        due = due_cards(db, user.id, now, count)
+        cards = [c for c in due if self.bank.visible(c.item_id, scope_of_chat(chat))]
         if not cards:
             upcoming = next_due(db, user.id)
             if upcoming is None:
@@ -429,9 +449,10 @@ class Core:
         chart = progress_chart(exams, weekly_accuracy(tries, now.date()), path)
         return [stats, ImageReply(path=chart, caption="Accuracy per domain and per week")]
 
-    def _export(self, db: Session, user: User) -> list[Reply]:
+    def _export(self, db: Session, user: User, chat: Chat) -> list[Reply]:
         assert user.id is not None
-        missed = missed_item_ids(db, user.id)
+        scope = scope_of_chat(chat)  # the deck is sent to this chat
+        missed = [i for i in missed_item_ids(db, user.id) if self.bank.visible(i, scope)]
         if not missed:
             return [HintReply(text="No missed questions to export yet. Keep practising!")]
         path = self.files_dir / f"studybot-missed-{user.id}.apkg"
@@ -502,19 +523,21 @@ class Core:
         if kind == "fu":
             item_id, _, index = rest.rpartition(":")
             item, number = self.bank.get(item_id), ascii_number(index)
+            if not self.bank.visible(item_id, scope_of_chat(chat)):
+                item = None  # another group's question
             if item is None or number is None or number >= len(item.follow_ups):
                 return [HintReply(text="That suggestion is no longer available.")]
             question = item.follow_ups[number]
             return [AskRequest(question=question, query=question, focus=item.id, exclude=None)]
         return [HintReply(text="That button is no longer active.")]
 
-    def _exams_text(self) -> str:
+    def _exams_text(self, scope: str) -> str:
         lines = []
         for exam in EXAMS.values():
-            total = len(self.bank.select(exam.code))
+            total = len(self.bank.select(exam.code, scope=scope))
             lines.append(f"{exam.code} - {exam.title} ({total} questions)")
             for domain in exam.domains:
-                count = len(self.bank.select(exam.code, [domain.name]))
+                count = len(self.bank.select(exam.code, [domain.name], scope))
                 share = f"{domain.weight:.0%} of the exam"
                 lines.append(f"  {domain.key}: {domain.name}, {share}, {count} questions")
         return "\n".join(lines)
