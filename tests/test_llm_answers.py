@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import bot.prompts
 from bot.clock import ManualClock
 from bot.core import Core
 from bot.followups import DISCLAIMER
@@ -246,3 +247,18 @@ async def test_an_injected_passage_and_question_stay_inside_their_data_blocks(
     assert user.index("<<<END PASSAGES") < user.index("<<<QUESTION")
     await student.command("ask", question)
     assert nonce_of(server.requests[1]["messages"][0]["content"]) != nonce  # fresh per request
+
+
+async def test_missing_prompt_templates_give_the_offline_answer(
+    core_llm: Core, server: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As when the templates did not ship with the package: a note, never an error."""
+    monkeypatch.setattr(bot.prompts, "files", lambda package: tmp_path)  # an empty package
+    bot.prompts.load_prompt.cache_clear()
+    try:
+        (reply,) = await Student(core_llm).command("ask", "What is jitter?")
+    finally:
+        bot.prompts.load_prompt.cache_clear()
+    assert isinstance(reply, AnswerReply)
+    assert reply.mode == "extractive" and reply.covered and reply.note == FALLBACK_NOTE
+    assert server.requests == []

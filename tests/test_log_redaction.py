@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.logs import configure_logging, secrets_from_environment
+from bot.logs import RedactSecrets, configure_logging, secrets_from_environment
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.test_telegram import ALICE, clean_environment, sent
 
@@ -69,6 +69,8 @@ def captured_root_logging() -> Iterator[io.StringIO]:
     for handler in root.handlers[:]:
         if handler not in handlers:
             root.removeHandler(handler)
+        for added in [f for f in handler.filters if isinstance(f, RedactSecrets)]:
+            handler.removeFilter(added)
     root.setLevel(level)
 
 
