@@ -48,6 +48,7 @@ from bot.storage.models import AdapterState, Chat, QuizSession, User
 from bot.study import StudyIndex
 from bot.types import (
     AnswerChoice,
+    Audience,
     ButtonPress,
     ChatKind,
     Command,
@@ -333,8 +334,8 @@ class Core:
         if name == "forget":
             if event.args.strip().lower() != CONFIRM_WORD:
                 return [TextReply(text=WARNING)]
-            assert user.id is not None
-            forget_user(db, user.id)
+            private = event.chat_id if event.chat_kind is ChatKind.private else ""
+            forget_user(db, user, self.files_dir, private)
             return [TextReply(text="Done: everything I stored about you is deleted.")]
         if name == "ask":
             return self._ask(db, user, chat, event.args, explicit=True)
@@ -457,7 +458,9 @@ class Core:
             return [HintReply(text="No missed questions to export yet. Keep practising!")]
         path = self.files_dir / f"studybot-missed-{user.id}.apkg"
         count = export_deck(missed, self.bank, "studybot: missed questions", path)
-        return [FileReply(path=path, caption=f"{count} missed question(s) as an Anki deck.")]
+        caption = f"{count} missed question(s) as an Anki deck."
+        # A member's missed questions are theirs alone: in a group the deck goes to them only.
+        return [FileReply(path=path, caption=caption, audience=Audience.asker)]
 
     def _current(self, db: Session, session: QuizSession):  # type: ignore[no-untyped-def]
         current = self.quizzes.current(db, session)

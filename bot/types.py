@@ -101,9 +101,19 @@ class Document(Event):
 # ---------------------------------------------------------------- replies
 
 
+class Audience(StrEnum):
+    """Who a reply is for. Adapters map `asker` to what their platform has: a private message
+    (Telegram), an ephemeral reply (Discord); in a private chat both are the same."""
+
+    chat = "chat"  # everyone in the conversation
+    asker = "asker"  # only the person whose event this answers
+
+
 @dataclass(frozen=True, kw_only=True)
 class Reply:
     """Base of every reply."""
+
+    audience: Audience = Audience.chat
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -343,6 +343,31 @@ async def test_stats_arrive_as_a_photo_and_export_as_an_anki_document(
         assert "1" in (deck.fields.get("caption") or "")  # says how many cards
 
 
+@pytest.mark.parametrize("can_write_privately", [True, False])
+async def test_export_in_a_group_goes_to_the_member_privately_never_to_the_group(
+    fake: FakeTelegram,
+    database: Database,
+    bank: Bank,
+    notes: list[Note],
+    can_write_privately: bool,
+) -> None:
+    group = fake.chat(GROUP, "supergroup")
+    async with running(new_core(database, bank, notes), fake):
+        fake.say(group, ALICE, "/quiz DVA-C02 security 1")
+        poll, right, _ = await next_poll(fake, bank, 1)
+        fake.vote(ALICE, poll, [(right + 1) % 4])
+        await sent(fake, "Score: 0/1")
+        if not can_write_privately:  # Alice never pressed Start in a private chat with the bot
+            fake.fail("sendDocument", 403)
+        fake.say(group, ALICE, "/export")
+        (deck,) = await fake.wait_calls("sendDocument")
+        note = "sent it to you in a private message" if can_write_privately else "privately yet"
+        (told,) = await sent(fake, note)
+    assert int(deck.fields["chat_id"]) == ALICE["id"]  # never the group's id
+    assert int(told.fields["chat_id"]) == GROUP and "Alice" in told.fields["text"]
+    assert all(int(c.fields["chat_id"]) != GROUP for c in fake.of("sendDocument"))
+
+
 # ---------------------------------------------------------------- groups
 
 

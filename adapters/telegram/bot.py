@@ -15,7 +15,7 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from telegram import (
@@ -32,7 +32,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -72,6 +72,7 @@ from bot.logs import redact_also
 from bot.types import (
     AnswerChoice,
     AnswerReply,
+    Audience,
     ButtonPress,
     ChatKind,
     Command,
@@ -272,7 +273,7 @@ class Sender:
         index = 0
         while index < len(replies):
             reply = replies[index]
-            if isinstance(reply, TextReply | HintReply):
+            if isinstance(reply, TextReply | HintReply) and reply.audience is Audience.chat:
                 pending.append(esc(reply.text))
                 index += 1
                 continue
@@ -293,7 +294,9 @@ class Sender:
 
     async def one(self, reply: Reply, stream: Stream | None) -> None:
         """One reply, natively."""
-        if isinstance(reply, QuestionReply):
+        if reply.audience is Audience.asker and self.target.kind is ChatKind.group:
+            await self.privately(reply)
+        elif isinstance(reply, QuestionReply):
             await self.question(reply)
         elif isinstance(reply, ExplanationReply):
             await self.html(explanation_html(reply, self.target.who()))
@@ -310,6 +313,26 @@ class Sender:
             await self.document(reply)
         else:
             await self.html(esc(render(reply, self.core.clock())))
+
+    async def privately(self, reply: Reply) -> None:
+        """A reply for the asker alone, from a group: a private message, and a word in the
+        group saying where it went (or how to let the bot write to them)."""
+        alone = replace(
+            self.target,
+            chat_id=self.target.user_id,
+            kind=ChatKind.private,
+            thread_id=None,
+            reply_to=None,
+        )
+        try:
+            await Sender(self.bot, self.core, alone, self.polls, self.delay).one(reply, None)
+            note = f"{self.target.user_name}, I sent it to you in a private message."
+        except Forbidden:  # they never started a private chat with the bot, or blocked it
+            note = (
+                f"{self.target.user_name}, I can't message you privately yet: open a private "
+                "chat with me, press Start, then ask again."
+            )
+        await self.html(esc(note))
 
     async def photo(self, reply: ImageReply) -> None:
         caption = clip(reply.caption, 1000) or None
