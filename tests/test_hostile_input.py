@@ -6,6 +6,7 @@ they are bounded so the suite stays fast.
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -18,10 +19,17 @@ from bot.commands import CommandError, parse_quiz_args
 from bot.core import MAX_MESSAGE_CHARS, Core
 from bot.types import ExplanationReply, HintReply, QuestionReply, TextReply, Verdict
 from knowledge.bank import Bank
+from knowledge.importers import ImportDefaults, parse_import
+from knowledge.loader import BankError
 from tests.student import LETTERS, Student, hints, of_type, only
 
 OPTIONS = ("Amazon S3", "Amazon EBS", "Amazon EFS", "AWS Backup")
-BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# FUZZ_EXAMPLES=3000 for a longer hunt; the suite stays fast with the default.
+BOUNDED = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 SORRY = "something went wrong"
 
 
@@ -175,3 +183,34 @@ async def test_any_text_mid_quiz_never_breaks_the_chat(core: Core, text: str) ->
     replies = await student.say(text)
     assert replies
     assert all(SORRY not in r.text for r in replies if isinstance(r, TextReply | HintReply))
+
+
+# ---------------------------------------------------------------- the four import formats
+
+FORMAT_PIECES = {
+    "yaml": ["format: 1\n", "items:\n", "  - id: x\n", "    options:\n", "      - text: a\n", ":"],
+    "csv": ["question,a,b,c,d,answer\n", "Q?,w,x,y,z,A\n", '"', ",", "\n"],
+    "gift": ["::T:: Q? {", "=right ~wrong}", "\n\n", "#", "{", "}", "//c\n"],
+    "aiken": ["What?\n", "A. one\n", "B) two\n", "ANSWER: A\n", "ANSWER: Z\n", "\n"],
+}
+
+
+@BOUNDED
+@given(
+    fmt=st.sampled_from(sorted(FORMAT_PIECES)),
+    data=st.data(),
+)
+def test_any_import_is_items_or_problems_with_lines(fmt: str, data: st.DataObject) -> None:
+    """Shaped noise in every format: a list of items or a BankError naming file and line,
+    never another exception (a traceback in the chat)."""
+    pieces = data.draw(
+        st.lists(st.sampled_from(FORMAT_PIECES[fmt]) | st.text(max_size=12), max_size=25)
+    )
+    text = "".join(pieces)
+    try:
+        located = parse_import(text, f"upload.{fmt}", fmt, ImportDefaults("DVA-C02"))
+    except BankError as error:
+        assert error.problems
+        assert all(p.file == f"upload.{fmt}" and p.line >= 1 for p in error.problems)
+        return
+    assert all(entry.item.question for entry in located)
