@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 LETTERS = "ABCDEF"
 # Only single, linear patterns here: a message is user input of any length, and a pattern with
 # two quantifiers over the same characters backtracks quadratically on long runs of spaces.
-SEPARATORS = re.compile(r"[\s,;/&]+")
+ANSWER_PARTS = re.compile(r"[^\s,;/&]+|[,;/&]")  # words, and each separator mark alone
 AND_WORD = re.compile(r"\band\b")
 ANSWER_TOKEN = re.compile(r"[a-f1-6]")
 # Typed answers never need more than this; longer text is a question, not an answer.
@@ -56,11 +56,21 @@ def answer_shaped(text: str) -> bool:
 
 
 def _tokens(cleaned: str) -> list[str] | None:
-    """Single answer tokens separated by spaces or punctuation; None for anything else."""
-    tokens = [t for t in SEPARATORS.split(cleaned) if t]
-    if not tokens or not all(ANSWER_TOKEN.fullmatch(t) for t in tokens):
-        return None
-    return tokens
+    """Single answer tokens separated by spaces or one mark each ("a, c", "a/c"); None for
+    anything else, including a mark with nothing on one side ("A;;", ", c")."""
+    tokens: list[str] = []
+    after_mark = True  # the start counts as a mark: a leading separator is not an answer
+    for part in ANSWER_PARTS.findall(cleaned):
+        if part in ",;/&":
+            if after_mark:
+                return None
+            after_mark = True
+        elif ANSWER_TOKEN.fullmatch(part):
+            tokens.append(part)
+            after_mark = False
+        else:
+            return None
+    return tokens if tokens and not after_mark else None
 
 
 def _normalise(text: str) -> str:
