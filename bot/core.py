@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot import help as helptext
 from bot.admin import import_document, report_item
@@ -44,7 +44,8 @@ from bot.quiz import Quizzes
 from bot.review import due_cards, due_count, next_due
 from bot.storage import repository
 from bot.storage.database import Database
-from bot.storage.models import AdapterState, Chat, QuizSession, User
+from bot.storage.memory import AdapterMemory
+from bot.storage.models import Chat, QuizSession, User
 from bot.study import StudyIndex
 from bot.types import (
     AnswerChoice,
@@ -97,6 +98,7 @@ class Core:
         files_dir: Path | None = None,
     ) -> None:
         self.database = database
+        self.memory = AdapterMemory(database, clock)
         self.study = study
         self.composer = composer
         self.files_dir = files_dir or Path(tempfile.gettempdir()) / "studybot-files"
@@ -201,26 +203,12 @@ class Core:
     # ------------------------------------------------------------ adapter memory
 
     def remember(self, platform: str, key: str, value: dict[str, Any]) -> None:
-        """Keep a small fact for an adapter across restarts (e.g. a poll's chat and question)."""
-        with self.database.session() as db:
-            row = db.exec(
-                select(AdapterState).where(
-                    AdapterState.platform == platform, AdapterState.key == key
-                )
-            ).first()
-            row = row or AdapterState(platform=platform, key=key, created_at=self.clock())
-            row.value = value
-            db.add(row)
-            db.commit()
+        """Keep a small fact for an adapter across restarts (see bot.storage.memory)."""
+        self.memory.remember(platform, key, value)
 
     def recall(self, platform: str, key: str) -> dict[str, Any] | None:
-        with self.database.session() as db:
-            row = db.exec(
-                select(AdapterState).where(
-                    AdapterState.platform == platform, AdapterState.key == key
-                )
-            ).first()
-            return dict(row.value) if row else None
+        """A fact an adapter kept with `remember`, or None."""
+        return self.memory.recall(platform, key)
 
     # ------------------------------------------------------------ follow-up questions
 
