@@ -12,7 +12,7 @@ import logging
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,20 @@ MAX_MESSAGE_CHARS = 4096
 COMMAND_ALIASES = {"question": "resume", "where": "resume", "end": "stop", "next": "skip"}
 
 
+@dataclass(frozen=True)
+class CommandCall:
+    """One command as its handler sees it: the event's session, the command, who and where."""
+
+    db: Session
+    event: Command
+    user: User
+    chat: Chat
+    session: QuizSession | None  # the quiz in progress, if any
+
+
+CommandHandler = Callable[[CommandCall], list[Reply]]
+
+
 class Core:
     def __init__(
         self,
@@ -109,6 +123,7 @@ class Core:
         self._imports_stamp: tuple[int, int] | None = None
         self._bank_lock = threading.Lock()  # imports refresh the bank from a worker thread
         self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        self._commands = self._command_table()
 
     @property
     def bank(self) -> Bank:
@@ -292,79 +307,112 @@ class Core:
             self.refresh_bank(db)
         return replies
 
+    # ------------------------------------------------------------ commands
+
     def _command(
         self, db: Session, event: Command, user: User, chat: Chat, session: QuizSession | None
     ) -> list[Reply]:
         name = event.name.lower().split("@")[0]  # Telegram appends @BotName in groups
         name = COMMAND_ALIASES.get(name, name)
-        if name == "start":
-            greeting = helptext.GREETING.format(name=event.display_name or "there")
-            replies: list[Reply] = [TextReply(text=greeting)]
-            if session is not None:
-                replies.append(TextReply(text="You have a quiz in progress:"))
-                replies.extend(self.quizzes.recap(db, session))
-                replies.extend(self.quizzes.present(db, session))
-            return replies
-        if name == "help":
-            return [TextReply(text=helptext.help_text())]
-        if name == "exams":
-            return [TextReply(text=self._exams_text(scope_of_chat(chat)))]
-        if name == "daily":
-            return self.daily.command(db, event.is_admin, user, chat, event.args, event.thread_id)
-        if name == "leaderboard":
-            return self._leaderboard(db, chat, event.args)
-        if name == "review":
-            return self._review(db, user, chat, session, event.args)
-        if name == "stats":
-            return self._stats(db, user, chat)
-        if name == "export":
-            return self._export(db, user, chat)
-        if name == "forget":
-            if event.args.strip().lower() != CONFIRM_WORD:
-                return [TextReply(text=WARNING)]
-            private = event.chat_id if event.chat_kind is ChatKind.private else ""
-            forget_user(db, user, self.files_dir, private)
-            return [TextReply(text="Done: everything I stored about you is deleted.")]
-        if name == "ask":
-            return self._ask(db, user, chat, event.args, explicit=True)
-        if name == "why":
-            assert user.id is not None and chat.id is not None
-            context = last_question(db, user.id, chat.id, self.bank)
-            if context is None:
-                return [HintReply(text="Answer a question first; then /why explains it.")]
-            if event.args.strip():
-                return self._ask(db, user, chat, event.args, explicit=True)
-            blocked = guard("why", context, context.item.id)
-            if blocked is not None:
-                return [blocked]
-            question = why_question(context)
-            return [AskRequest(question=question, query=question, focus=context.item.id)]
-        if name == "report":
-            return report_item(db, user, event.args, self.bank, self.clock(), scope_of_chat(chat))
-        if name == "quiz":
-            return self._start_quiz(db, event, user, chat, session)
-        if name == "resume":
-            if session is None:
-                return [HintReply(text="No quiz in progress. Start one with /quiz.")]
-            return [*self.quizzes.recap(db, session), *self.quizzes.present(db, session)]
-        if name == "skip":
-            if session is None:
-                return [HintReply(text="No quiz in progress: nothing to skip.")]
-            current = self._current(db, session)
-            if current is None:
-                return self.quizzes.present(db, session)
-            return self.quizzes.answer(db, session, current, None)
-        if name == "stop":
-            if session is None:
-                return [HintReply(text="No quiz in progress: nothing to stop.")]
-            return [TextReply(text="Quiz stopped.")] + self.quizzes.finish(
-                db, session, EndReason.stopped
-            )
-        return [HintReply(text=f"I don't know /{event.name}. /help lists the commands.")]
+        handler = self._commands.get(name)
+        if handler is None:
+            return [HintReply(text=f"I don't know /{event.name}. /help lists the commands.")]
+        return handler(CommandCall(db, event, user, chat, session))
 
-    def _start_quiz(
-        self, db: Session, event: Command, user: User, chat: Chat, session: QuizSession | None
-    ) -> list[Reply]:
+    def _command_table(self) -> dict[str, CommandHandler]:
+        """Each command's handler by name; aliases are in COMMAND_ALIASES, texts in bot.help."""
+        return {
+            "start": self._start,
+            "help": self._help,
+            "exams": self._exams,
+            "daily": self._daily,
+            "leaderboard": self._leaderboard,
+            "review": self._review,
+            "stats": self._stats,
+            "export": self._export,
+            "forget": self._forget,
+            "ask": self._ask_command,
+            "why": self._why,
+            "report": self._report,
+            "quiz": self._start_quiz,
+            "resume": self._resume,
+            "skip": self._skip,
+            "stop": self._stop,
+        }
+
+    def _start(self, call: CommandCall) -> list[Reply]:
+        greeting = helptext.GREETING.format(name=call.event.display_name or "there")
+        replies: list[Reply] = [TextReply(text=greeting)]
+        if call.session is not None:
+            replies.append(TextReply(text="You have a quiz in progress:"))
+            replies.extend(self.quizzes.recap(call.db, call.session))
+            replies.extend(self.quizzes.present(call.db, call.session))
+        return replies
+
+    def _help(self, call: CommandCall) -> list[Reply]:
+        return [TextReply(text=helptext.help_text())]
+
+    def _exams(self, call: CommandCall) -> list[Reply]:
+        return [TextReply(text=self._exams_text(scope_of_chat(call.chat)))]
+
+    def _daily(self, call: CommandCall) -> list[Reply]:
+        event = call.event
+        return self.daily.command(
+            call.db, event.is_admin, call.user, call.chat, event.args, event.thread_id
+        )
+
+    def _forget(self, call: CommandCall) -> list[Reply]:
+        event = call.event
+        if event.args.strip().lower() != CONFIRM_WORD:
+            return [TextReply(text=WARNING)]
+        private = event.chat_id if event.chat_kind is ChatKind.private else ""
+        forget_user(call.db, call.user, self.files_dir, private)
+        return [TextReply(text="Done: everything I stored about you is deleted.")]
+
+    def _ask_command(self, call: CommandCall) -> list[Reply]:
+        return self._ask(call.db, call.user, call.chat, call.event.args, explicit=True)
+
+    def _why(self, call: CommandCall) -> list[Reply]:
+        db, user, chat = call.db, call.user, call.chat
+        assert user.id is not None and chat.id is not None
+        context = last_question(db, user.id, chat.id, self.bank)
+        if context is None:
+            return [HintReply(text="Answer a question first; then /why explains it.")]
+        if call.event.args.strip():
+            return self._ask(db, user, chat, call.event.args, explicit=True)
+        blocked = guard("why", context, context.item.id)
+        if blocked is not None:
+            return [blocked]
+        question = why_question(context)
+        return [AskRequest(question=question, query=question, focus=context.item.id)]
+
+    def _report(self, call: CommandCall) -> list[Reply]:
+        scope = scope_of_chat(call.chat)
+        return report_item(call.db, call.user, call.event.args, self.bank, self.clock(), scope)
+
+    def _resume(self, call: CommandCall) -> list[Reply]:
+        db, session = call.db, call.session
+        if session is None:
+            return [HintReply(text="No quiz in progress. Start one with /quiz.")]
+        return [*self.quizzes.recap(db, session), *self.quizzes.present(db, session)]
+
+    def _skip(self, call: CommandCall) -> list[Reply]:
+        db, session = call.db, call.session
+        if session is None:
+            return [HintReply(text="No quiz in progress: nothing to skip.")]
+        current = self._current(db, session)
+        if current is None:
+            return self.quizzes.present(db, session)
+        return self.quizzes.answer(db, session, current, None)
+
+    def _stop(self, call: CommandCall) -> list[Reply]:
+        if call.session is None:
+            return [HintReply(text="No quiz in progress: nothing to stop.")]
+        finished = self.quizzes.finish(call.db, call.session, EndReason.stopped)
+        return [TextReply(text="Quiz stopped."), *finished]
+
+    def _start_quiz(self, call: CommandCall) -> list[Reply]:
+        session = call.session
         if session is not None:
             number = session.position + 1
             return [
@@ -373,26 +421,25 @@ class Core:
                     "Answer it, /resume to see it again, or /stop to end it first."
                 )
             ]
-        assert user.id is not None
-        default_exam = repository.last_exam(db, user.id) or DEFAULT_EXAM
+        assert call.user.id is not None
+        default_exam = repository.last_exam(call.db, call.user.id) or DEFAULT_EXAM
         try:
-            request = parse_quiz_args(event.args, default_exam)
+            request = parse_quiz_args(call.event.args, default_exam)
         except CommandError as error:
             return [HintReply(text=str(error))]
-        return self.quizzes.start(db, user, chat, request)
+        return self.quizzes.start(call.db, call.user, call.chat, request)
 
-    def _leaderboard(self, db: Session, chat: Chat, args: str) -> list[Reply]:
-        period = (args.split() or ["week"])[0].lower()
+    def _leaderboard(self, call: CommandCall) -> list[Reply]:
+        period = (call.event.args.split() or ["week"])[0].lower()
         if period not in PERIODS:
             return [HintReply(text="Use /leaderboard day, week, month or all.")]
-        if chat.kind != ChatKind.group:
+        if call.chat.kind != ChatKind.group:
             return [HintReply(text="Leaderboards are for group chats with a daily challenge.")]
-        return [self.daily.leaderboard(db, chat, period)]
+        return [self.daily.leaderboard(call.db, call.chat, period)]
 
-    def _review(
-        self, db: Session, user: User, chat: Chat, session: QuizSession | None, args: str
-    ) -> list[Reply]:
-        if session is not None:
+    def _review(self, call: CommandCall) -> list[Reply]:
+        db, user, chat, args = call.db, call.user, call.chat, call.event.args
+        if call.session is not None:
             return [HintReply(text="Finish or /stop the quiz in progress first.")]
         count = ascii_number(args.strip()) if args.strip() else 10
         if count is None or not 1 <= count <= 100:
@@ -414,7 +461,8 @@ class Core:
         intro = f"Review: {len(items)} question(s) due, {overdue}."
         return self.quizzes.start_items(db, user, chat, [i for i in items if i], request, intro)
 
-    def _stats(self, db: Session, user: User, chat: Chat) -> list[Reply]:
+    def _stats(self, call: CommandCall) -> list[Reply]:
+        db, user, chat = call.db, call.user, call.chat
         now = self.clock()
         stamp = now.strftime("%Y%m%d-%H%M%S")
         if chat.kind == ChatKind.group:
@@ -438,10 +486,11 @@ class Core:
         chart = progress_chart(exams, weekly_accuracy(tries, now.date()), path)
         return [stats, ImageReply(path=chart, caption="Accuracy per domain and per week")]
 
-    def _export(self, db: Session, user: User, chat: Chat) -> list[Reply]:
+    def _export(self, call: CommandCall) -> list[Reply]:
+        user = call.user
         assert user.id is not None
-        scope = scope_of_chat(chat)  # the deck is sent to this chat
-        missed = [i for i in missed_item_ids(db, user.id) if self.bank.visible(i, scope)]
+        scope = scope_of_chat(call.chat)  # the deck is sent to this chat
+        missed = [i for i in missed_item_ids(call.db, user.id) if self.bank.visible(i, scope)]
         if not missed:
             return [HintReply(text="No missed questions to export yet. Keep practising!")]
         path = self.files_dir / f"studybot-missed-{user.id}.apkg"
@@ -449,6 +498,8 @@ class Core:
         caption = f"{count} missed question(s) as an Anki deck."
         # A member's missed questions are theirs alone: in a group the deck goes to them only.
         return [FileReply(path=path, caption=caption, audience=Audience.asker)]
+
+    # ------------------------------------------------------------ answers and buttons
 
     def _current(self, db: Session, session: QuizSession):  # type: ignore[no-untyped-def]
         current = self.quizzes.current(db, session)
