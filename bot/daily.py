@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import update
+from sqlalchemy import and_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -564,6 +564,7 @@ class Daily:
             entry[2] += 1
             entry[3] += answer.time_taken_ms
         ranked = sorted(totals.items(), key=lambda kv: (-kv[1][1], kv[1][3], kv[1][0]))
+        streaks = self.streaks(db, chat, list(totals)) if chat else {}
         return tuple(
             LeaderboardRow(
                 rank=rank,
@@ -571,30 +572,47 @@ class Daily:
                 correct=correct,
                 answered=answered,
                 time_ms=time_ms,
-                streak=self.streak(db, chat, user_id) if chat else 0,
+                streak=streaks.get(user_id, 0),
             )
             for rank, (user_id, (name, correct, answered, time_ms)) in enumerate(ranked, 1)
         )
 
-    def streak(self, db: Session, chat: Chat, user_id: int) -> int:
-        """Consecutive challenge days answered in this group, counting back from the latest;
-        today's challenge, while still open and unanswered, does not break it, and a day whose
-        challenge never reached the group is not a day at all."""
-        challenges = db.exec(
-            select(DailyChallenge)
+    def streaks(self, db: Session, chat: Chat, user_ids: list[int]) -> dict[int, int]:
+        """Each member's consecutive challenge days answered in this group, counting back from
+        the latest; today's challenge, while still open and unanswered, does not break it, and a
+        day whose challenge never reached the group is not a day at all. One query for them all:
+        every challenge shown here, newest first, with who of `user_ids` answered it."""
+        rows = db.exec(
+            select(DailyChallenge, DailyAnswer.user_id)
+            .outerjoin(
+                DailyAnswer,
+                and_(
+                    col(DailyAnswer.challenge_id) == DailyChallenge.id,
+                    col(DailyAnswer.user_id).in_(user_ids),
+                ),
+            )
             .where(DailyChallenge.chat_id == chat.id, col(DailyChallenge.shown_at).is_not(None))
             .order_by(col(DailyChallenge.local_date).desc())
         ).all()
-        answered = set(
-            db.exec(select(DailyAnswer.challenge_id).where(DailyAnswer.user_id == user_id)).all()
-        )
-        now = self.clock()
-        streak = 0
-        for index, challenge in enumerate(challenges):
-            if challenge.id in answered:
-                streak += 1
-            elif index == 0 and not challenge.closed and now < challenge.closes_at:
-                continue
-            else:
-                break
-        return streak
+        challenges: dict[int, DailyChallenge] = {}  # newest first
+        answered: dict[int, set[int]] = {user_id: set() for user_id in user_ids}
+        for challenge, user_id in rows:
+            assert challenge.id is not None
+            challenges.setdefault(challenge.id, challenge)
+            if user_id is not None:
+                answered[user_id].add(challenge.id)
+        days, now = list(challenges.values()), self.clock()
+        return {user_id: _streak(days, answered[user_id], now) for user_id in user_ids}
+
+
+def _streak(days: list[DailyChallenge], answered: set[int], now: datetime) -> int:
+    """Consecutive `days` (newest first) whose challenge is in `answered`; see `streaks`."""
+    streak = 0
+    for index, challenge in enumerate(days):
+        if challenge.id in answered:
+            streak += 1
+        elif index == 0 and not challenge.closed and now < challenge.closes_at:
+            continue
+        else:
+            break
+    return streak

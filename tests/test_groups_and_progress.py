@@ -8,6 +8,7 @@ import struct
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.clock import ManualClock
@@ -227,6 +228,40 @@ async def test_a_streak_breaks_on_a_missed_day_and_starts_again(
     await bob.choose(0)
     board = only(await bob.command("leaderboard", "all"), LeaderboardReply)
     assert board.rows[0].streak == 1 and board.rows[0].answered == 3
+
+
+async def test_a_bigger_group_costs_the_leaderboard_no_more_queries(
+    core: Core, clock: ManualClock
+) -> None:
+    """Streaks for all rows come together: a group of 30 must not mean 60 more queries."""
+    await set_up_daily(core)
+    at(clock, datetime(2026, 6, 1, 7, 0, tzinfo=UTC))
+    question = question_of(await tick(core))
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    async def queries_for_the_leaderboard() -> int:
+        statements.clear()
+        event.listen(core.database.engine, "before_cursor_execute", count)
+        try:
+            board = only(await member(core, "bob").command("leaderboard"), LeaderboardReply)
+        finally:
+            event.remove(core.database.engine, "before_cursor_execute", count)
+        assert all(row.streak == 1 for row in board.rows)
+        return len(statements)
+
+    for name in ("bob", "cy"):
+        student = member(core, name)
+        student.question = question
+        await student.choose(0)
+    few = await queries_for_the_leaderboard()
+    for name in ("di", "ed", "flo", "gus"):
+        student = member(core, name)
+        student.question = question
+        await student.choose(0)
+    assert await queries_for_the_leaderboard() == few
 
 
 async def test_review_due_dates_move_with_right_and_wrong_answers(
