@@ -95,7 +95,9 @@ def import_document(db: Session, event: Document, shipped: Bank, now: datetime) 
         return [HintReply(text=str(refused))]
     except UnicodeDecodeError:
         return [HintReply(text=f"{name} is not UTF-8 text; save it as UTF-8 and send it again.")]
-    defaults = replace(defaults_from_caption(event.caption), id_space=scope)
+    defaults = replace(
+        defaults_from_caption(event.caption), id_space=scope, max_items=limits.max_items
+    )
     try:
         located = parse_import(text, name, fmt, defaults)
         check_count(name, located, limits)

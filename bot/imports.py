@@ -18,6 +18,7 @@ from sqlmodel import Session, col, func, select
 from bot.storage.models import Chat, ImportedItem, ItemHistory
 from knowledge.bank import SHARED, Bank
 from knowledge.duplicates import matches_against
+from knowledge.importers import ImportRefused
 from knowledge.loader import BankError, BankProblem, Located
 from knowledge.schema import Item
 
@@ -48,10 +49,6 @@ class ImportLimits:
 GROUP_LIMITS = ImportLimits(max_bytes=2_000_000, max_items=2_000, max_in_scope=5_000)
 OPERATOR_LIMITS = ImportLimits(max_bytes=2_000_000, max_items=25_000)  # a file sent in chat
 TERMINAL_LIMITS = ImportLimits(max_bytes=20_000_000, max_items=25_000)  # `studybot bank import`
-
-
-class ImportRefused(Exception):
-    """An import over a limit; the message says which, in words for the person importing."""
 
 
 def megabytes(count: int) -> str:

@@ -185,3 +185,39 @@ def _with_model(retriever: Retriever, embedder: Embedder) -> Retriever:
     clone.__dict__.update(retriever.__dict__)
     clone.embedder = embedder
     return clone
+
+
+def generated_questions(words: Sequence[str], count: int, seed: int = 7) -> list[str]:
+    """`count` questions of 10 to 30 words drawn from `words` (real text keeps its word
+    frequencies); every hundredth one is an earlier question with one word changed."""
+    rng = random.Random(seed)
+    questions: list[str] = []
+    for index in range(count):
+        if index % 100 == 99:
+            copied = questions[rng.randrange(len(questions))].split()
+            copied[rng.randrange(len(copied))] = f"changed{index}"
+            questions.append(" ".join(copied))
+        else:
+            questions.append(" ".join(rng.choice(words) for _ in range(rng.randint(10, 30))))
+    return questions
+
+
+def bench_imports(
+    words: Sequence[str], counts: Sequence[int] = (1_000, 8_000, 25_000)
+) -> dict[str, Any]:
+    """Seconds to find the near-duplicates in `count` generated questions, as `bank validate`
+    and an import check them (knowledge/duplicates.py)."""
+    from knowledge.duplicates import pairs_within
+
+    result: dict[str, Any] = {"sizes": {}}
+    for count in counts:
+        questions = generated_questions(words, count)
+        start = time.perf_counter()
+        found = pairs_within(questions)
+        result["sizes"][str(count)] = {
+            "near_duplicate_check_s": round(time.perf_counter() - start, 2),
+            "near_duplicates_found": len(found),
+            "reworded_copies": count // 100,  # a few fall under 75% and are rightly not found
+        }
+    result["peak_memory_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return result

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -27,6 +29,7 @@ from bot.storage.models import ImportedItem
 from bot.study import StudyIndex
 from bot.types import AnswerReply, ChatKind, Document, Reply, TextReply
 from knowledge.bank import Bank
+from knowledge.importers import ImportDefaults, ImportRefused, parse_import
 from knowledge.loader import Located, check_across
 from knowledge.notes import Note
 from knowledge.retrieval import Mode
@@ -265,7 +268,7 @@ async def test_a_group_file_with_too_many_questions_is_refused_before_anything_i
 ) -> None:
     owner = member(core, "owner", "group-1")
     refused = hints(await core.handle(document(owner, csv_bank(2001), "big.csv")))[0].text
-    assert "2001 questions" in refused and "at most 2000" in refused
+    assert "big.csv has more than 2000 questions" in refused and "at most 2000" in refused
     assert rows(core) == []
     accepted = await core.handle(document(owner, csv_bank(2000), "ok.csv"))
     assert "2000 new" in summary(accepted)
@@ -455,3 +458,16 @@ async def test_telegram_operators_feed_the_shared_pool_and_group_admins_their_gr
     scopes = {(row.source, row.scope) for row in rows(core)}
     database.dispose()
     assert scopes == {("sample.csv", ""), ("sample.gift", f"telegram:{GROUP}")}
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("sample.csv", "csv"), ("sample.gift", "gift"), ("sample.txt", "aiken"), ("b.yaml", "yaml")],
+)
+def test_every_format_stops_reading_past_the_limit(name: str, fmt: str) -> None:
+    """A file over the limit is refused while it is read, before its questions are checked."""
+    text = TEACHER_BANK if fmt == "yaml" else (IMPORTS / name).read_text(encoding="utf-8")
+    defaults = ImportDefaults(exam="DVA-C02", domain="Security", max_items=1)
+    with pytest.raises(ImportRefused, match=f"{name} has more than 1 questions"):
+        parse_import(text, name, fmt, defaults)
+    assert len(parse_import(text, name, fmt, replace(defaults, max_items=None))) >= 2

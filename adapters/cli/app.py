@@ -215,7 +215,9 @@ def bank_import(
     try:
         check_size(file.name, file.stat().st_size, TERMINAL_LIMITS)  # before reading it in
         text = file.read_text(encoding="utf-8-sig")
-        located = parse_import(text, str(file), fmt, ImportDefaults(exam=exam, domain=domain))
+        limit = TERMINAL_LIMITS.max_items
+        defaults = ImportDefaults(exam=exam, domain=domain, max_items=limit)
+        located = parse_import(text, str(file), fmt, defaults)
         check_count(file.name, located, TERMINAL_LIMITS)
         database = _open_database(settings)
         try:

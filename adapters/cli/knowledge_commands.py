@@ -195,4 +195,20 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
         )
         typer.echo(json.dumps(figures, indent=2))
 
+    @bench_app.command("imports")
+    def bench_imports_command(
+        sizes: Annotated[str, typer.Option(help="Question counts, comma-separated")] = (
+            "1000,8000,25000"
+        ),
+    ) -> None:
+        """Seconds to check generated questions for near-duplicates, as an import does (JSON)."""
+        import re
+
+        from knowledge.bench import bench_imports
+
+        texts = [t for i in load(Settings()).items() for t in (i.question, i.explanation)]
+        words = [w for text in texts for w in re.findall(r"[a-z0-9]+", text.lower())]
+        counts = [int(s) for s in sizes.split(",") if s.strip()]
+        typer.echo(json.dumps(bench_imports(words, counts), indent=2))
+
     app.add_typer(bench_app, name="bench")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from knowledge.importers import ImportDefaults, item_id
+from knowledge.importers import ImportDefaults, item_id, too_many
 from knowledge.importers.common import MIN_OPTIONS, Placer, base_item, finish, validate_item
 from knowledge.loader import BankProblem, Located
 
@@ -44,10 +44,14 @@ def parse_aiken(text: str, file: str, defaults: ImportDefaults) -> list[Located]
     located: list[Located] = []
     problems: list[BankProblem] = []
     question: _Question | None = None
+    closed = 0
 
     def close(answer: str | None, answer_line: int) -> None:
-        nonlocal question
+        nonlocal question, closed
         if question is not None:
+            closed += 1
+            if defaults.max_items is not None and closed > defaults.max_items:
+                raise too_many(file, defaults.max_items)
             _finish_question(question, answer, answer_line, placer, file, located, problems)
         question = None
 

@@ -12,7 +12,7 @@ import io
 import re
 from typing import Any
 
-from knowledge.importers import ImportDefaults, item_id
+from knowledge.importers import ImportDefaults, item_id, too_many
 from knowledge.importers.common import Placer, base_item, finish, validate_item
 from knowledge.loader import BankProblem, Located
 
@@ -86,6 +86,7 @@ def parse_csv(text: str, file: str, defaults: ImportDefaults) -> list[Located]:
     placer = Placer(defaults, file)
     located: list[Located] = []
     start = reader.line_num + 1
+    records = 0
     while True:
         try:
             row = next(reader)
@@ -101,6 +102,9 @@ def parse_csv(text: str, file: str, defaults: ImportDefaults) -> list[Located]:
         line, start = start, reader.line_num + 1
         if not any(cell.strip() for cell in row):
             continue
+        records += 1
+        if defaults.max_items is not None and records > defaults.max_items:
+            raise too_many(file, defaults.max_items)
         if len(row) > len(header):
             message = (
                 f"the row has {len(row)} cells but the header has {len(header)}; "

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge.catalog import find_exam
-from knowledge.importers import ImportDefaults, item_id
+from knowledge.importers import ImportDefaults, item_id, too_many
 from knowledge.importers.common import Placer, base_item, finish, validate_item
 from knowledge.loader import BankProblem, Located
 
@@ -163,7 +163,10 @@ def parse_gift(text: str, file: str, defaults: ImportDefaults) -> list[Located]:
         lines.append((number, _hide(raw.rstrip())))
     end_block()
 
-    for place, block in _join_open_blocks(pending):
+    blocks = _join_open_blocks(pending)
+    if defaults.max_items is not None and len(blocks) > defaults.max_items:
+        raise too_many(file, defaults.max_items)
+    for place, block in blocks:
         entry, block_problems = _parse_block(block, place, placer, file)
         problems.extend(block_problems)
         if entry is not None:
