@@ -489,7 +489,7 @@ class Core:
     def _export(self, call: CommandCall) -> list[Reply]:
         user = call.user
         assert user.id is not None
-        scope = scope_of_chat(call.chat)  # the deck is sent to this chat
+        scope = scope_of_chat(call.chat)  # only what this chat sees, wherever the deck goes
         missed = [i for i in missed_item_ids(call.db, user.id) if self.bank.visible(i, scope)]
         if not missed:
             return [HintReply(text="No missed questions to export yet. Keep practising!")]
