@@ -1,0 +1,1 @@
+"""The Discord adapter: slash commands, buttons and embeds over the same core."""
