@@ -14,6 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from bot.privacy import CONFIRM_WORD, WARNING, forget_user
 from bot.progress import METHOD as READINESS_METHOD
 from bot.progress import attempts, exam_progress, study_streak, weekly_accuracy
 from bot.quiz import Quizzes
+from bot.refs import DailyRef, FollowUpRef, decode, names_follow_up
 from bot.review import due_cards, due_count, next_due
 from bot.storage import repository
 from bot.storage.database import Database
@@ -83,6 +85,7 @@ class AskRequest(Reply):
 
 # Telegram's own limit; nothing longer is parsed at all (a question, an answer or a command).
 MAX_MESSAGE_CHARS = 4096
+ASKER = Audience.asker  # notices about a button or vote only its presser needs to see
 COMMAND_ALIASES = {"question": "resume", "where": "resume", "end": "stop", "next": "skip"}
 
 
@@ -225,6 +228,10 @@ class Core:
         """A fact an adapter kept with `remember`, or None."""
         return self.memory.recall(platform, key)
 
+    def now(self) -> datetime:
+        """The core's time, for rendering what depends on it (a quiz's time left)."""
+        return self.clock()
+
     # ------------------------------------------------------------ follow-up questions
 
     def _ask(
@@ -245,7 +252,7 @@ class Core:
     ) -> list[Reply]:
         """Answer from the passages the chat sees (`scope`: shipped, shared and its own)."""
         if self.study is None:
-            return [HintReply(text="Follow-up answers are not set up on this bot.")]
+            return [HintReply(text="Follow-up answers are not set up on this bot.", audience=ASKER)]
         answerer, message = await asyncio.to_thread(self.study.ensure, self.bank)
         hits = await asyncio.to_thread(
             answerer.retrieve,
@@ -542,36 +549,38 @@ class Core:
     def _choice(
         self, db: Session, event: AnswerChoice, user: User, chat: Chat, session: QuizSession | None
     ) -> list[Reply]:
-        if event.question_ref.startswith("d:"):
-            return self.daily.answer(db, user, chat, event.question_ref, tuple(event.choices))
+        ref = decode(event.question_ref)
+        if isinstance(ref, DailyRef):
+            return self.daily.answer(db, user, chat, ref, tuple(event.choices))
         if session is None:
-            return [HintReply(text="That quiz has ended. Start a new one with /quiz.")]
+            ended = "That quiz has ended. Start a new one with /quiz."
+            return [HintReply(text=ended, audience=ASKER)]
         current = self.quizzes.current(db, session)
-        if current is None or current[1].ref != event.question_ref:
-            return [
-                HintReply(text="That was for an earlier question; /resume shows the current one.")
-            ]
+        if current is None or decode(current[1].ref) != ref:
+            earlier = "That was for an earlier question; /resume shows the current one."
+            return [HintReply(text=earlier, audience=ASKER)]
         item, question = current
         count = len(question.options)
         if any(not 0 <= p < count for p in event.choices):
-            return [HintReply(text=usage_hint(count, question.choose))]
+            return [HintReply(text=usage_hint(count, question.choose), audience=ASKER)]
         parsed = check_count(sorted(set(event.choices)), count, question.choose)
         if parsed.hint:
-            return [HintReply(text=parsed.hint)]
+            return [HintReply(text=parsed.hint, audience=ASKER)]
         return self.quizzes.answer(db, session, item, parsed.choices)
 
     def _button(self, db: Session, event: ButtonPress, user: User, chat: Chat) -> list[Reply]:
-        kind, _, rest = event.data.partition(":")
-        if kind == "fu":
-            item_id, _, index = rest.rpartition(":")
-            item, number = self.bank.get(item_id), ascii_number(index)
-            if not self.bank.visible(item_id, scope_of_chat(chat)):
-                item = None  # another group's question
-            if item is None or number is None or number >= len(item.follow_ups):
-                return [HintReply(text="That suggestion is no longer available.")]
-            question = item.follow_ups[number]
-            return [AskRequest(question=question, query=question, focus=item.id, exclude=None)]
-        return [HintReply(text="That button is no longer active.")]
+        ref = decode(event.data)
+        if not isinstance(ref, FollowUpRef):
+            if names_follow_up(event.data):
+                return [HintReply(text="That suggestion is no longer available.", audience=ASKER)]
+            return [HintReply(text="That button is no longer active.", audience=ASKER)]
+        item = self.bank.get(ref.item_id)
+        if not self.bank.visible(ref.item_id, scope_of_chat(chat)):
+            item = None  # another group's question
+        if item is None or ref.index >= len(item.follow_ups):
+            return [HintReply(text="That suggestion is no longer available.", audience=ASKER)]
+        question = item.follow_ups[ref.index]
+        return [AskRequest(question=question, query=question, focus=item.id, exclude=None)]
 
     def _exams_text(self, scope: str) -> str:
         lines = []

@@ -35,9 +35,11 @@ from bot.daily_outbox import (
     record_delivered,
 )
 from bot.quiz import explanation_of
+from bot.refs import DailyRef, encode
 from bot.review import record_review
 from bot.storage.models import Chat, DailyAnswer, DailyChallenge, DailySchedule, User
 from bot.types import (
+    Audience,
     ChatKind,
     Delivery,
     HintReply,
@@ -52,6 +54,7 @@ from knowledge.bank import Bank
 from knowledge.catalog import DEFAULT_EXAM, EXAMS, find_exam
 
 log = logging.getLogger(__name__)
+ASKER = Audience.asker  # a member's answer to a group's challenge is acknowledged to them only
 DEFAULT_WINDOW_MINUTES = 8 * 60
 MAX_COUNT = 5
 RECENT_DAYS = 60  # do not repeat an item a group saw in this many recent challenges
@@ -345,6 +348,7 @@ class Daily:
         return [intro, *self._questions(challenge)]
 
     def _questions(self, challenge: DailyChallenge) -> list[QuestionReply]:
+        assert challenge.id is not None
         questions = []
         for position, (item_id, order) in enumerate(
             zip(challenge.item_ids, challenge.orders, strict=True)
@@ -354,7 +358,7 @@ class Daily:
                 continue
             questions.append(
                 QuestionReply(
-                    ref=f"d:{challenge.id}:{position}",
+                    ref=encode(DailyRef(challenge.id, position)),
                     item_id=item.id,
                     number=position + 1,
                     total=len(challenge.item_ids),
@@ -440,26 +444,24 @@ class Daily:
         ).first()
 
     def answer(
-        self, db: Session, user: User, chat: Chat, ref: str, positions: tuple[int, ...]
+        self, db: Session, user: User, chat: Chat, ref: DailyRef, positions: tuple[int, ...]
     ) -> list[Reply]:
-        """A member's answer to `d:<challenge>:<position>`: first one final, no verdict yet."""
-        try:
-            _, challenge_id, position_text = ref.split(":")
-            challenge = db.get(DailyChallenge, int(challenge_id))
-            position = int(position_text)
-        except ValueError:
-            return [HintReply(text="That button is no longer active.")]
+        """A member's answer to question `ref`: the first one is final, no verdict yet."""
+        challenge = db.get(DailyChallenge, ref.challenge_id)
+        position = ref.position
         if challenge is None or challenge.chat_id != chat.id or position >= len(challenge.item_ids):
-            return [HintReply(text="That challenge is not from this chat.")]
+            return [HintReply(text="That challenge is not from this chat.", audience=ASKER)]
         now = self.clock()
         if challenge.closed or now >= challenge.closes_at:
-            return [HintReply(text="This challenge has closed; the answer is posted in the group.")]
+            closed = "This challenge has closed; the answer is posted in the group."
+            return [HintReply(text=closed, audience=ASKER)]
         item = self.bank.get(challenge.item_ids[position])
         order = challenge.orders[position]
         if item is None or any(not 0 <= p < len(order) for p in positions) or not positions:
-            return [HintReply(text="That answer doesn't fit this question.")]
+            return [HintReply(text="That answer doesn't fit this question.", audience=ASKER)]
         if len(positions) > item.choose:
-            return [HintReply(text=f"This question takes {item.choose} answer(s).")]
+            takes = f"This question takes {item.choose} answer(s)."
+            return [HintReply(text=takes, audience=ASKER)]
         chosen = sorted(order[p] for p in positions)
         correct = set(chosen) == set(item.correct_indices())
         assert user.id is not None
@@ -479,34 +481,33 @@ class Daily:
             db.commit()
         except IntegrityError:
             db.rollback()
-            return [
-                HintReply(
-                    text=f"{user.display_name or 'You'}: you already answered; "
-                    "your first answer counts."
-                )
-            ]
+            again = f"{user.display_name or 'You'}: you already answered; your first answer counts."
+            return [HintReply(text=again, audience=ASKER)]
         schedule = self._schedule(db, chat)
         closes = self._local(challenge.closes_at, schedule) if schedule else "the close"
-        return [TextReply(text=f"Got it, {user.display_name or 'thanks'}! Results at {closes}.")]
+        thanks = f"Got it, {user.display_name or 'thanks'}! Results at {closes}."
+        return [TextReply(text=thanks, audience=ASKER)]  # the buttons stay for everyone else
 
-    def next_unanswered(self, db: Session, user: User, chat: Chat) -> str | None:
+    def next_unanswered(self, db: Session, user: User, chat: Chat) -> DailyRef | None:
         """The ref a typed answer in the group goes to: the first question not yet answered."""
         challenge = self.open_challenge(db, chat)
         if challenge is None:
             return None
+        assert challenge.id is not None
         done = {a.position for a in self._answers(db, challenge) if a.user_id == user.id}
         for position in range(len(challenge.item_ids)):
             if position not in done:
-                return f"d:{challenge.id}:{position}"
+                return DailyRef(challenge.id, position)
         return None
 
-    def options_of(self, db: Session, ref: str) -> tuple[tuple[str, ...], int] | None:
-        _, challenge_id, position = ref.split(":")
-        challenge = db.get(DailyChallenge, int(challenge_id))
-        item = self.bank.get(challenge.item_ids[int(position)]) if challenge else None
-        if challenge is None or item is None:
+    def options_of(self, db: Session, ref: DailyRef) -> tuple[tuple[str, ...], int] | None:
+        challenge = db.get(DailyChallenge, ref.challenge_id)
+        if challenge is None or ref.position >= len(challenge.item_ids):
             return None
-        order = challenge.orders[int(position)]
+        item = self.bank.get(challenge.item_ids[ref.position])
+        if item is None:
+            return None
+        order = challenge.orders[ref.position]
         return tuple(item.options[i].text for i in order), item.choose
 
     def _answers(self, db: Session, challenge: DailyChallenge) -> list[DailyAnswer]:

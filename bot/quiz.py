@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -18,6 +19,7 @@ from bot.clock import Clock
 from bot.commands import QuizRequest
 from bot.grading import build_result, grade
 from bot.imports import scope_of_chat
+from bot.refs import FollowUpRef, QuizRef, encode
 from bot.review import record_review
 from bot.storage import repository
 from bot.storage.models import Answer, Chat, QuizSession, User
@@ -46,8 +48,18 @@ VERDICT_WORDS = {
 
 
 def follow_up_data(item_id: str, index: int) -> str:
-    """Short button data (Telegram allows 64 bytes): never the question text itself."""
-    return f"fu:{item_id}:{index}"
+    """Short button data (see bot.refs): never the question text itself."""
+    return encode(FollowUpRef(item_id, index))
+
+
+def native_quiz(item: Item, order: list[int], mode: Mode) -> dict[str, Any]:
+    """The answer key a platform's native quiz needs (practice only: exams give no feedback
+    until the end): right positions as presented and the takeaway shown after the vote."""
+    if mode is not Mode.practice:
+        return {}
+    correct = tuple(p for p, i in enumerate(order) if item.options[i].correct)
+    takeaway = item.takeaway or next((o.why for o in item.options if o.correct), "")
+    return {"correct": correct, "takeaway": takeaway}
 
 
 def explanation_of(
@@ -164,8 +176,9 @@ class Quizzes:
 
     def question_reply(self, session: QuizSession, item: Item) -> QuestionReply:
         order = session.current_order or list(range(len(item.options)))
+        assert session.id is not None
         return QuestionReply(
-            ref=f"{session.id}:{session.position}",
+            ref=encode(QuizRef(session.id, session.position)),
             item_id=item.id,
             number=session.position + 1,
             total=len(session.item_ids),
@@ -176,6 +189,7 @@ class Quizzes:
             options=tuple(item.options[i].text for i in order),
             choose=item.choose,
             deadline=session.deadline,
+            **native_quiz(item, order, Mode(session.mode)),
         )
 
     def current(self, db: Session, session: QuizSession) -> tuple[Item, QuestionReply] | None:

@@ -143,6 +143,10 @@ class QuestionReply(Reply):
     options: tuple[str, ...]
     choose: int
     deadline: datetime | None = None
+    # Practice mode only, for a platform's native quiz (a Telegram quiz poll shows the answer
+    # after the vote): the right positions as presented, and the takeaway to show with them.
+    correct: tuple[int, ...] = ()
+    takeaway: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

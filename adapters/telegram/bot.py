@@ -14,8 +14,8 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from telegram import (
@@ -25,6 +25,7 @@ from telegram import (
     Chat,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
+    MaybeInaccessibleMessage,
     Message,
     Poll,
     ReplyParameters,
@@ -46,8 +47,19 @@ from telegram.ext import (
     filters,
 )
 
+from adapters.shared import (
+    FOREIGN_QUESTION,
+    ChatSender,
+    Stream,
+    Target,
+    UserOrder,
+    delivery_target,
+    may_answer,
+    notice_text,
+    parse_command_text,
+    post_scheduled,
+)
 from adapters.telegram.render import (
-    EVERYONE,
     Pick,
     PollSpec,
     answer_html,
@@ -72,7 +84,6 @@ from bot.logs import redact_also
 from bot.types import (
     AnswerChoice,
     AnswerReply,
-    Audience,
     ButtonPress,
     ChatKind,
     Command,
@@ -82,13 +93,11 @@ from bot.types import (
     ExplanationReply,
     FileReply,
     FollowUpsReply,
-    HintReply,
     ImageReply,
     QuestionReply,
     QuizResultReply,
     Reply,
     Text,
-    TextReply,
 )
 
 log = logging.getLogger(__name__)
@@ -104,48 +113,31 @@ MAX_DOCUMENT_BYTES = 2_000_000
 SEND_ATTEMPTS = 3
 ADMIN_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-COMMAND = re.compile(r"/(\S+)\s*(.*)", re.DOTALL)
+TOAST_LIMIT = 200  # characters in a callback query's answer
 UNREADABLE = "I read text, commands, quiz answers and question files. /help lists what I can do."
-FOREIGN_QUESTION = "This question is for another member. Send /quiz to get your own."
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where replies go (chat, topic, the message they answer) and whom they are for."""
-
-    chat_id: int
-    kind: ChatKind
-    user_id: int
-    user_name: str
-    thread_id: int | None = None
-    reply_to: int | None = None
-
-    def who(self) -> str:
-        """A name to put on verdicts and results in groups, where several people study."""
-        return self.user_name if self.kind is ChatKind.group else ""
 
 
 def chat_kind(chat: Chat) -> ChatKind:
     return ChatKind.private if chat.type == Chat.PRIVATE else ChatKind.group
 
 
-def thread_of(message: object) -> int | None:
+def thread_of(message: object) -> str:
     """The forum topic a message is in, so the bot answers inside that topic."""
     if getattr(message, "is_topic_message", False):
-        return getattr(message, "message_thread_id", None)
-    return None
+        return str(getattr(message, "message_thread_id", None) or "")
+    return ""
 
 
-def target_of(message: Message, user: User) -> Target:
+def target_of(message: Message | MaybeInaccessibleMessage, user: User) -> Target:
     """Replies to `message` from `user`; in groups they quote the message that asked."""
     kind = chat_kind(message.chat)
     return Target(
-        chat_id=message.chat.id,
+        chat_id=str(message.chat.id),
         kind=kind,
-        user_id=user.id,
+        user_id=str(user.id),
         user_name=user.full_name,
         thread_id=thread_of(message),
-        reply_to=message.message_id if kind is ChatKind.group else None,
+        reply_to=str(message.message_id) if kind is ChatKind.group else "",
     )
 
 
@@ -170,68 +162,47 @@ async def retrying(call: Callable[[], Awaitable[T]], delay: float = 0.5) -> T:
 # ---------------------------------------------------------------- sending replies
 
 
-class Stream:
-    """A streamed answer: one message, edited at a steady pace that respects rate limits."""
-
-    def __init__(
-        self,
-        sender: Sender,
-        interval: float,
-        started: Callable[[], Awaitable[None]] | None = None,
-    ) -> None:
-        self.sender = sender
-        self.interval = interval
-        self.started = started
-        self.message: Message | None = None
-        self.shown = ""
-        self.last = 0.0
-
-    async def progress(self, partial: str) -> None:
-        """The core's progress callback: send the first partial, then edit no faster than
-        `interval`; partials that arrive in between are skipped (the final edit catches up)."""
-        now = time.monotonic()
-        if self.message is None:
-            if self.started:
-                await self.started()
-            self.message = await self.sender.html(partial_html(partial))
-        elif partial == self.shown or now - self.last < self.interval:
-            return
-        else:
-            await self.sender.edit(self.message, partial_html(partial))
-        self.shown, self.last = partial, now
-
-    async def finish(self, text: str) -> bool:
-        """Replace the streamed message with the final rendering; False if nothing streamed."""
-        if self.message is None:
-            return False
-        first, *rest = split_html(text)
-        await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - self.last)))
-        await self.sender.edit(self.message, first)
-        for piece in rest:
-            await self.sender.html(piece)
-        return True
-
-
-class Sender:
-    """Renders replies for one target; question memory goes through `Core.remember`."""
+class Sender(ChatSender[Message]):
+    """Telegram's transport and rendering for one target: HTML messages, quiz polls, inline
+    keyboards; question memory goes through `Core.remember`."""
 
     def __init__(self, bot: Any, core: Core, target: Target, polls: bool, delay: float) -> None:
+        super().__init__(target)
         self.bot = bot
         self.core = core
-        self.target = target
         self.polls = polls
         self.delay = delay
 
     def _where(self, first: bool) -> dict[str, Any]:
         """Topic and quoted message: only the first message of a batch quotes the asker."""
-        where: dict[str, Any] = {"chat_id": self.target.chat_id}
-        if self.target.thread_id is not None:
-            where["message_thread_id"] = self.target.thread_id
-        if first and self.target.reply_to is not None:
+        where: dict[str, Any] = {"chat_id": int(self.target.chat_id)}
+        if self.target.thread_id:
+            where["message_thread_id"] = int(self.target.thread_id)
+        if first and self.target.reply_to:
             where["reply_parameters"] = ReplyParameters(
-                self.target.reply_to, allow_sending_without_reply=True
+                int(self.target.reply_to), allow_sending_without_reply=True
             )
         return where
+
+    def markup(self, reply: Reply) -> str:
+        if isinstance(reply, ExplanationReply):
+            return explanation_html(reply, self.target.who())
+        if isinstance(reply, QuizResultReply):
+            return result_html(reply, self.target.who())
+        if isinstance(reply, AnswerReply):
+            return answer_html(reply)
+        if isinstance(reply, FollowUpsReply):
+            return "<b>Ask next:</b>"
+        return esc(render(reply, self.core.now()))
+
+    def partial(self, text: str) -> str:
+        return partial_html(text)
+
+    def pieces(self, text: str) -> list[str]:
+        return split_html(text)
+
+    async def send_text(self, text: str, follow_ups: FollowUpsReply | None = None) -> Message:
+        return await self.html(text, follow_ups_keyboard(follow_ups) if follow_ups else None)
 
     async def html(self, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
         """Send HTML in pieces below Telegram's limit; the keyboard goes on the last piece."""
@@ -249,7 +220,7 @@ class Sender:
         assert sent is not None
         return sent
 
-    async def edit(self, message: Message, text: str) -> None:
+    async def edit_text(self, message: Message, text: str) -> None:
         """Edit a message's text; an unchanged text is not an error worth reporting."""
         try:
             await retrying(
@@ -266,66 +237,18 @@ class Sender:
             if "not modified" not in str(error).lower():
                 raise
 
-    async def send(self, replies: Sequence[Reply], stream: Stream | None = None) -> None:
-        """All replies in order; an explanation carries the follow-up buttons that follow it,
-        and consecutive short texts go out as one message (groups allow 20 a minute)."""
-        pending: list[str] = []
-        index = 0
-        while index < len(replies):
-            reply = replies[index]
-            if isinstance(reply, TextReply | HintReply) and reply.audience is Audience.chat:
-                pending.append(esc(reply.text))
-                index += 1
-                continue
-            if pending:
-                await self.html("\n\n".join(pending))
-                pending = []
-            following = replies[index + 1] if index + 1 < len(replies) else None
-            if isinstance(reply, ExplanationReply) and isinstance(following, FollowUpsReply):
-                await self.html(
-                    explanation_html(reply, self.target.who()), follow_ups_keyboard(following)
-                )
-                index += 2
-                continue
-            await self.one(reply, stream)
-            index += 1
-        if pending:
-            await self.html("\n\n".join(pending))
-
-    async def one(self, reply: Reply, stream: Stream | None) -> None:
-        """One reply, natively."""
-        if reply.audience is Audience.asker and self.target.kind is ChatKind.group:
-            await self.privately(reply)
-        elif isinstance(reply, QuestionReply):
-            await self.question(reply)
-        elif isinstance(reply, ExplanationReply):
-            await self.html(explanation_html(reply, self.target.who()))
-        elif isinstance(reply, FollowUpsReply):
-            await self.html("<b>Ask next:</b>", follow_ups_keyboard(reply))
-        elif isinstance(reply, QuizResultReply):
-            await self.html(result_html(reply, self.target.who()))
-        elif isinstance(reply, AnswerReply):
-            if stream is None or not await stream.finish(answer_html(reply)):
-                await self.html(answer_html(reply))
-        elif isinstance(reply, ImageReply):
-            await self.photo(reply)
-        elif isinstance(reply, FileReply):
-            await self.document(reply)
-        else:
-            await self.html(esc(render(reply, self.core.clock())))
-
-    async def privately(self, reply: Reply) -> None:
+    async def send_privately(self, reply: Reply) -> None:
         """A reply for the asker alone, from a group: a private message, and a word in the
         group saying where it went (or how to let the bot write to them)."""
         alone = replace(
             self.target,
             chat_id=self.target.user_id,
             kind=ChatKind.private,
-            thread_id=None,
-            reply_to=None,
+            thread_id="",
+            reply_to="",
         )
         try:
-            await Sender(self.bot, self.core, alone, self.polls, self.delay).one(reply, None)
+            await Sender(self.bot, self.core, alone, self.polls, self.delay).send_one(reply)
             note = f"{self.target.user_name}, I sent it to you in a private message."
         except Forbidden:  # they never started a private chat with the bot, or blocked it
             note = (
@@ -334,7 +257,7 @@ class Sender:
             )
         await self.html(esc(note))
 
-    async def photo(self, reply: ImageReply) -> None:
+    async def send_image(self, reply: ImageReply) -> None:
         caption = clip(reply.caption, 1000) or None
         with reply.path.open("rb") as image:
             content = image.read()
@@ -343,7 +266,7 @@ class Sender:
             self.delay,
         )
 
-    async def document(self, reply: FileReply) -> None:
+    async def send_file(self, reply: FileReply) -> None:
         """A file such as an Anki deck, sent as a document under its own name."""
         content = reply.path.read_bytes()
         caption = clip(reply.caption, 1000) or None
@@ -354,12 +277,12 @@ class Sender:
             self.delay,
         )
 
-    async def question(self, reply: QuestionReply) -> None:
+    async def send_question(self, reply: QuestionReply) -> None:
         """A native poll when the item fits Telegram's poll limits, else letter buttons."""
-        spec = poll_spec(reply, self.core.bank.get(reply.item_id)) if self.polls else None
+        spec = poll_spec(reply) if self.polls else None
         if spec is None:
-            owner = str(self.target.user_id)
-            await self.html(question_html(reply, self.core.clock()), answer_keyboard(reply, owner))
+            keyboard = answer_keyboard(reply, self.target.user_id)
+            await self.html(question_html(reply, self.core.now()), keyboard)
             return
         message = await self.poll(spec)
         assert message.poll is not None
@@ -371,7 +294,7 @@ class Sender:
                 "kind": self.target.kind.value,
                 "thread_id": self.target.thread_id,
                 "message_id": message.message_id,
-                "user_id": str(self.target.user_id),
+                "user_id": self.target.user_id,
                 "user_name": self.target.user_name,
                 "ref": reply.ref,
             },
@@ -394,25 +317,14 @@ class Sender:
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Each person's updates in one chat run in order (toggles, then Submit), while other
-    people and chats go on concurrently: one slow model answer does not hold up the bot."""
+    """PTB's hook for `adapters.shared.UserOrder`: one person's updates in a chat in order."""
 
     def __init__(self, max_concurrent_updates: int = 64) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._users: dict[str, int] = {}
+        self.order = UserOrder()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = order_key(update)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:  # forget idle keys: the dicts stay small
-                del self._users[key], self._locks[key]
+        await self.order.run(order_key(update), coroutine)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -450,7 +362,7 @@ class StudyBot:
         self.polls = polls
         self.stream_interval = stream_interval
         self.retry_delay = retry_delay
-        self._admins: dict[tuple[int, int], tuple[bool, float]] = {}
+        self._admins: dict[tuple[str, str], tuple[bool, float]] = {}
 
     def install(self, app: Application) -> None:  # type: ignore[type-arg]
         """The handlers, most specific first; anything unmatched is ignored by PTB."""
@@ -469,18 +381,17 @@ class StudyBot:
         return Sender(bot, self.core, target, self.polls, self.retry_delay)
 
     def event(self, target: Target, is_admin: bool = False) -> dict[str, Any]:
-        """The fields every core event shares."""
-        return {
-            "platform": PLATFORM,
-            "chat_id": str(target.chat_id),
-            "user_id": str(target.user_id),
-            "display_name": target.user_name,
-            "chat_kind": target.kind,
-            "is_admin": is_admin,
-            "thread_id": str(target.thread_id or ""),
-            # TELEGRAM_ADMIN_IDS: the only ones who may import into the pool every chat shares
-            "is_operator": str(target.user_id) in self.admin_ids,
-        }
+        """The fields every core event shares; TELEGRAM_ADMIN_IDS are the only ones who may
+        import into the pool every chat shares."""
+        operator = target.user_id in self.admin_ids
+        return target.event(PLATFORM, is_admin=is_admin, is_operator=operator)
+
+    def stream(
+        self, sender: Sender, started: Callable[[], Awaitable[None]] | None = None
+    ) -> Stream[Message]:
+        """A streamed answer, paced for the chat: groups allow 20 messages a minute."""
+        interval = self.stream_interval or STREAM_INTERVAL[sender.target.kind]
+        return Stream(sender, interval, started)
 
     async def run(
         self,
@@ -491,8 +402,7 @@ class StudyBot:
     ) -> list[Reply]:
         """Send `event` to the core, streaming a model's answer, and send every reply."""
         sender = self.sender(bot, target)
-        interval = self.stream_interval or STREAM_INTERVAL[target.kind]
-        stream = Stream(sender, interval, started)
+        stream = self.stream(sender, started)
         replies = await self.core.handle(event, stream.progress)
         await sender.send(replies, stream)
         return replies
@@ -500,7 +410,7 @@ class StudyBot:
     async def is_admin(self, bot: Any, target: Target) -> bool:
         """Operators (TELEGRAM_ADMIN_IDS) anywhere; in groups also the group's admins,
         asked with getChatMember and remembered for ten minutes."""
-        if str(target.user_id) in self.admin_ids:
+        if target.user_id in self.admin_ids:
             return True
         if target.kind is ChatKind.private:
             return False
@@ -510,7 +420,8 @@ class StudyBot:
             return cached[0]
         try:
             member = await retrying(
-                lambda: bot.get_chat_member(target.chat_id, target.user_id), self.retry_delay
+                lambda: bot.get_chat_member(int(target.chat_id), int(target.user_id)),
+                self.retry_delay,
             )
         except TelegramError as error:
             log.warning("getChatMember failed (%s); treating the user as a member", error)
@@ -540,15 +451,12 @@ class StudyBot:
         message, user = update.message, update.effective_user
         if message is None or user is None or message.text is None:
             return
-        match = COMMAND.match(message.text)
-        if match is None:
-            return
-        name, _, addressee = match.group(1).partition("@")
-        if addressee and addressee.lower() != (context.bot.username or "").lower():
+        command = parse_command_text(message.text, context.bot.username or "")
+        if command is None:
             return
         target = target_of(message, user)
         admin = await self.is_admin(context.bot, target)
-        event = Command(**self.event(target, admin), name=name, args=match.group(2).strip())
+        event = Command(**self.event(target, admin), name=command[0], args=command[1])
         await self.run(context.bot, target, event)
 
     async def on_text(self, update: Update, context: Context) -> None:
@@ -606,19 +514,11 @@ class StudyBot:
         if message is None:  # a button on an inline-mode message: not ours
             await query.answer()
             return
-        kind = chat_kind(message.chat)
-        target = Target(
-            chat_id=message.chat.id,
-            kind=kind,
-            user_id=user.id,
-            user_name=user.full_name,
-            thread_id=thread_of(message),
-            reply_to=message.message_id if kind is ChatKind.group else None,
-        )
+        target = target_of(message, user)
         pick = parse_pick(query.data or "")
         if pick is None:
             await self.press(context.bot, query, target)
-        elif pick.owner not in (str(user.id), EVERYONE):
+        elif not may_answer(pick.owner, target.user_id):
             await query.answer(FOREIGN_QUESTION, show_alert=True)
         elif pick.kind == "t":
             await self.toggle(query, pick)
@@ -626,8 +526,8 @@ class StudyBot:
             await self.pick(context.bot, query, target, pick)
 
     async def press(self, bot: Any, query: CallbackQuery, target: Target) -> None:
-        """A follow-up (or any other core button): the core answers; a lone hint such as
-        "no longer available" becomes a toast instead of a message."""
+        """A follow-up (or any other core button): the core answers; notices for the presser
+        alone, such as "no longer available", become a toast instead of a message."""
         answered = False
 
         async def acknowledge() -> None:
@@ -638,11 +538,11 @@ class StudyBot:
 
         event = ButtonPress(**self.event(target), data=query.data or "")
         sender = self.sender(bot, target)
-        interval = self.stream_interval or STREAM_INTERVAL[target.kind]
-        stream = Stream(sender, interval, acknowledge)
+        stream = self.stream(sender, acknowledge)
         replies = await self.core.handle(event, stream.progress)
-        if not answered and replies and all(isinstance(r, HintReply) for r in replies):
-            await query.answer(clip(render(replies[0]), 200), show_alert=True)
+        notice = notice_text(replies)
+        if not answered and notice is not None:
+            await query.answer(clip(notice, TOAST_LIMIT), show_alert=True)
             return
         await acknowledge()
         await sender.send(replies, stream)
@@ -665,12 +565,9 @@ class StudyBot:
             return
         event = AnswerChoice(**self.event(target), choices=positions, question_ref=pick.ref)
         replies = await self.core.handle(event)
-        if replies and all(isinstance(r, HintReply) for r in replies):
-            await query.answer(clip(render(replies[0]), 200), show_alert=True)
-            return
-        if pick.owner == EVERYONE and all(isinstance(r, TextReply) for r in replies):
-            # a member's answer to a shared question: acknowledged privately, the buttons stay
-            await query.answer(clip(" ".join(render(r) for r in replies), 200), show_alert=True)
+        notice = notice_text(replies)  # e.g. a stale button, or a daily answer's "Got it"
+        if notice is not None:  # for the presser alone: a toast, and the buttons stay
+            await query.answer(clip(notice, TOAST_LIMIT), show_alert=True)
             return
         await query.answer(", ".join(letter(p) for p in positions))
         try:  # the answered question's buttons go away; a failure here is cosmetic only
@@ -693,14 +590,14 @@ class StudyBot:
         voter = answer.user
         kind = ChatKind(known["kind"])
         target = Target(
-            chat_id=int(known["chat_id"]),
+            chat_id=str(known["chat_id"]),
             kind=kind,
-            user_id=voter.id,
+            user_id=str(voter.id),
             user_name=voter.full_name,
-            thread_id=known.get("thread_id"),
-            reply_to=int(known["message_id"]) if kind is ChatKind.group else None,
+            thread_id=str(known.get("thread_id") or ""),
+            reply_to=str(known["message_id"]) if kind is ChatKind.group else "",
         )
-        if str(voter.id) != known["user_id"]:
+        if target.user_id != str(known["user_id"]):
             await self.foreign_vote(context.bot, target, str(known.get("user_name", "")))
             return
         event = AnswerChoice(
@@ -722,27 +619,12 @@ class StudyBot:
     # ------------------------------------------------------------ scheduled posts
 
     async def tick(self, bot: Any) -> None:
-        """Post what the core publishes on its own (daily challenges, their results), each
-        recorded as delivered only once Telegram took it; a refused one goes out on a later
-        tick."""
-        for delivery in await self.core.tick(PLATFORM):
-            try:
-                await self.deliver(bot, delivery)
-            except TelegramError as error:  # one group's failure must not block the others
-                log.warning("could not post to chat %s, will retry: %s", delivery.chat_id, error)
-                await self.core.retry_later(delivery)
-            else:
-                await self.core.delivered(delivery)
+        """Daily challenges and their results, through the shared scheduled-post loop."""
 
-    async def deliver(self, bot: Any, delivery: Delivery) -> None:
-        target = Target(
-            chat_id=int(delivery.chat_id),
-            kind=delivery.chat_kind,
-            user_id=0,
-            user_name="",
-            thread_id=int(delivery.thread_id) if delivery.thread_id else None,
-        )
-        await self.sender(bot, target).send(delivery.replies)
+        async def deliver(delivery: Delivery) -> None:
+            await self.sender(bot, delivery_target(delivery)).send(delivery.replies)
+
+        await post_scheduled(self.core, PLATFORM, deliver, (TelegramError,))
 
     async def on_tick(self, context: Context) -> None:
         """The JobQueue's minute job."""

@@ -14,9 +14,11 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from adapters.shared import question_owner
 from adapters.text import CHOOSE, VERDICTS, explanation_parts, render_result, time_left
 from bot.answers import letter
 from bot.commands import ascii_number
+from bot.refs import DailyRef, QuizRef, decode
 from bot.types import (
     AnswerReply,
     ExplanationReply,
@@ -25,7 +27,6 @@ from bot.types import (
     QuestionReply,
     QuizResultReply,
 )
-from knowledge.schema import Item
 
 MESSAGE_LIMIT = 4000  # Telegram allows 4096 UTF-16 units; the margin covers entity quirks
 POLL_QUESTION_LIMIT = 300
@@ -176,9 +177,9 @@ class PollSpec:
     explanation: str | None = None
 
 
-def poll_spec(reply: QuestionReply, item: Item | None) -> PollSpec | None:
+def poll_spec(reply: QuestionReply) -> PollSpec | None:
     """A native poll for the question, or None when it does not fit Telegram's poll limits."""
-    if shared(reply):  # a quiz poll would show each voter the answer before the reveal
+    if reply.mode is Mode.daily:  # a quiz poll would show each voter the answer before the reveal
         return None
     if reply.choose != 1 or not POLL_MIN_OPTIONS <= len(reply.options) <= POLL_MAX_OPTIONS:
         return None
@@ -191,18 +192,13 @@ def poll_spec(reply: QuestionReply, item: Item | None) -> PollSpec | None:
         return None
     if reply.mode is Mode.exam:
         return PollSpec(question=question, options=reply.options, quiz=False)
-    if item is None:
+    if len(reply.correct) != 1:  # the core gives the answer key in practice mode only
         return None
-    right = {o.text for o in item.options if o.correct}
-    correct = tuple(i for i, text in enumerate(reply.options) if text in right)
-    if len(correct) != 1:
-        return None
-    return PollSpec(question, reply.options, True, correct, poll_explanation(item))
+    return PollSpec(question, reply.options, True, reply.correct, poll_explanation(reply.takeaway))
 
 
-def poll_explanation(item: Item) -> str | None:
+def poll_explanation(text: str) -> str | None:
     """The quiz's lightbulb text: the takeaway, within 200 characters and two line feeds."""
-    text = item.takeaway or next((o.why for o in item.options if o.correct), "")
     lines = text.strip().split("\n")
     text = "\n".join(lines[: POLL_EXPLANATION_LINE_FEEDS + 1])
     return clip(text, POLL_EXPLANATION_LIMIT) or None
@@ -248,7 +244,9 @@ def parse_pick(data: str) -> Pick | None:
         return None
     kind, owner, ref, value = parts[0], parts[1], ":".join(parts[2:-1]), parts[-1]
     number = ascii_number(value)
-    if number is None or ascii_number(owner.removeprefix("-")) is None or not ref:
+    if number is None or ascii_number(owner.removeprefix("-")) is None:
+        return None
+    if not isinstance(decode(ref), QuizRef | DailyRef):  # a question's ref, see bot.refs
         return None
     return Pick(kind, owner, ref, number)
 
@@ -256,17 +254,10 @@ def parse_pick(data: str) -> Pick | None:
 # ---------------------------------------------------------------- keyboards
 
 
-EVERYONE = "0"  # the owner of a shared question (a group's daily challenge)
-
-
-def shared(reply: QuestionReply) -> bool:
-    """A question every member answers: a group's daily challenge."""
-    return reply.mode is Mode.daily
-
-
-def answer_keyboard(reply: QuestionReply, owner: str) -> InlineKeyboardMarkup:
-    """Letter buttons; for choose-N, toggles and a Submit button instead."""
-    owner = EVERYONE if shared(reply) else owner
+def answer_keyboard(reply: QuestionReply, user_id: str) -> InlineKeyboardMarkup:
+    """Letter buttons; for choose-N, toggles and a Submit button instead. They name who may
+    answer: the member the question was sent to, or everyone for a daily challenge."""
+    owner = question_owner(reply, user_id)
     if reply.choose > 1:
         return toggle_keyboard(owner, reply.ref, len(reply.options), 0)
     buttons = [
