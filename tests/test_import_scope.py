@@ -32,9 +32,11 @@ from knowledge.bank import Bank
 from knowledge.importers import ImportDefaults, ImportRefused, parse_import
 from knowledge.loader import Located, check_across
 from knowledge.notes import Note
+from knowledge.passages import Passage
 from knowledge.retrieval import Mode
 from knowledge.schema import Item
-from knowledge.vector_index import open_client
+from knowledge.vector_index import VectorIndex, _metadata, open_client
+from tests.fake_openai import word_vector
 from tests.fake_telegram import BOT, FakeTelegram
 from tests.student import Student, hints, only
 from tests.test_imports_and_reports import TEACHER_BANK
@@ -471,3 +473,26 @@ def test_every_format_stops_reading_past_the_limit(name: str, fmt: str) -> None:
     with pytest.raises(ImportRefused, match=f"{name} has more than 1 questions"):
         parse_import(text, name, fmt, defaults)
     assert len(parse_import(text, name, fmt, replace(defaults, max_items=None))) >= 2
+
+
+def test_an_index_built_before_scopes_is_relabelled_without_embedding_again(
+    tmp_path: Path,
+) -> None:
+    """Passages stored without a scope would match no chat's filter: sync labels them."""
+    embedder = WordEmbedder()
+    index = VectorIndex(open_client(tmp_path), embedder)
+    passages = [
+        Passage("a#0", "a", "Queues", "queues decouple producers", ("DVA-C02",), "", "note"),
+        Passage("b#0", "b", "Jitter", "jitter spreads retries", ("DVA-C02",), "", "note"),
+    ]
+    old_labels = [{k: v for k, v in _metadata(p).items() if k != "scope"} for p in passages]
+    index.collection.upsert(
+        ids=[p.id for p in passages], embeddings=embedder.embed(["x", "y"]), metadatas=old_labels
+    )
+    assert index.search(word_vector("jitter spreads retries"), 2) == []
+    report = index.sync(passages)
+    assert (report.embedded, report.unchanged) == (0, 2)
+    assert {pid for pid, _ in index.search(word_vector("jitter spreads retries"), 2)} == {
+        "a#0",
+        "b#0",
+    }
