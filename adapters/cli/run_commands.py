@@ -1,4 +1,4 @@
-"""`studybot run telegram`: the bot on a chat platform, over the same core as the terminal."""
+"""`studybot run telegram|discord`: the bot on a chat platform, over the terminal's core."""
 
 from __future__ import annotations
 
@@ -55,6 +55,46 @@ def telegram() -> None:
         raise _fail(unreachable) from None
     except WebhookUnavailable as error:
         raise _fail(str(error)) from None
+    finally:
+        database.dispose()
+
+
+@run_app.command("discord")
+def discord_bot() -> None:
+    """Run the Discord bot: slash commands, buttons and DMs over the gateway."""
+    import aiohttp
+    import discord
+
+    from adapters.cli.app import _load_bank, _open_database, build_core
+    from adapters.discord.bot import build_client, check_token
+    from adapters.discord.settings import PORTAL_HINT, DiscordSettings
+    from bot.config import Settings
+
+    settings, discord_settings = Settings(), DiscordSettings()
+    problem = discord_settings.problem()
+    if problem:  # before loading anything: the fix is in the environment
+        raise _fail(problem)
+    rejected = f"Discord rejected DISCORD_BOT_TOKEN: {PORTAL_HINT}."
+    unreachable = (
+        f"Cannot reach Discord at DISCORD_API_BASE_URL={discord_settings.api_base_url}: "
+        "check the network, or the URL if you set it."
+    )
+    try:
+        name = asyncio.run(check_token(discord_settings))
+    except discord.LoginFailure:
+        raise _fail(rejected) from None
+    except (aiohttp.ClientError, OSError, discord.HTTPException):
+        raise _fail(unreachable) from None
+    bank = _load_bank(settings)
+    database = _open_database(settings)
+    try:
+        client = build_client(build_core(settings, database, bank), discord_settings)
+        typer.echo(f"{name} is running on Discord; Ctrl+C stops it.", err=True)
+        client.run(discord_settings.token(), log_handler=None)
+    except discord.LoginFailure:  # revoked between the check and the start
+        raise _fail(rejected) from None
+    except (aiohttp.ClientError, OSError):
+        raise _fail(unreachable) from None
     finally:
         database.dispose()
 
