@@ -37,7 +37,7 @@ from bot.followups import (
     why_question,
 )
 from bot.imports import chat_scope, imported_bank, imports_stamp, scope_of_chat
-from bot.llm import Composer, Progress
+from bot.llm import AnswerProgress, Composer
 from bot.privacy import CONFIRM_WORD, WARNING, forget_user
 from bot.progress import METHOD as READINESS_METHOD
 from bot.progress import attempts, exam_progress, study_streak, weekly_accuracy
@@ -179,7 +179,7 @@ class Core:
         except Exception:  # the lease runs out on its own; only the retry comes later
             log.exception("could not hand back delivery %s", delivery.key)
 
-    async def handle(self, event: Event, progress: Progress | None = None) -> list[Reply]:
+    async def handle(self, event: Event, progress: AnswerProgress | None = None) -> list[Reply]:
         """Answer one event. Unexpected failures become a polite message, never a traceback.
 
         `progress`, when given, receives a streamed answer as it grows (disclaimer included).
@@ -248,7 +248,7 @@ class Core:
         return [AskRequest(question=question.strip(), query=query, focus=focus, exclude=exclude)]
 
     async def _answer(
-        self, request: AskRequest, progress: Progress | None, scope: str
+        self, request: AskRequest, progress: AnswerProgress | None, scope: str
     ) -> list[Reply]:
         """Answer from the passages the chat sees (`scope`: shipped, shared and its own)."""
         if self.study is None:

@@ -7,15 +7,13 @@ the disclaimer is attached: every composer's output, refusals and fallbacks incl
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from bot.storage.models import Answer as StoredAnswer
-from bot.storage.models import QuizSession
+from bot.storage.models import Answer, QuizSession
 from bot.types import AnswerReply, HintReply, Mode, Reply, SourceRef
-from knowledge.answering import Answer
+from knowledge.answering import GeneratedAnswer
 from knowledge.bank import Bank
 from knowledge.schema import Item
 
@@ -44,8 +42,6 @@ ORDINAL_REF = re.compile(
     r"\bthe (first|second|third|fourth|fifth|sixth)(?: one| option| answer)?\b"
 )
 
-Progress = Callable[[str], Awaitable[None]]
-
 
 def looks_like_question(text: str) -> bool:
     stripped = text.strip()
@@ -54,7 +50,7 @@ def looks_like_question(text: str) -> bool:
     return stripped.endswith("?") or bool(QUESTION_START.match(stripped))
 
 
-def answer_reply(answer: Answer) -> AnswerReply:
+def answer_reply(answer: GeneratedAnswer) -> AnswerReply:
     """Every generated answer reaches users through here, with the disclaimer."""
     return AnswerReply(
         question=answer.question,
@@ -96,10 +92,10 @@ def last_question(db: Session, user_id: int, chat_id: int, bank: Bank) -> Questi
             options = tuple(item.options[i].text for i in active.current_order)
             return QuestionContext(item, options, True, Mode(active.mode))
     row = db.exec(
-        select(StoredAnswer, QuizSession)
+        select(Answer, QuizSession)
         .join(QuizSession)
-        .where(StoredAnswer.user_id == user_id, QuizSession.chat_id == chat_id)
-        .order_by(col(StoredAnswer.answered_at).desc(), col(StoredAnswer.id).desc())
+        .where(Answer.user_id == user_id, QuizSession.chat_id == chat_id)
+        .order_by(col(Answer.answered_at).desc(), col(Answer.id).desc())
     ).first()
     if row is None:
         return None

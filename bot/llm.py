@@ -22,11 +22,11 @@ from openai import AsyncOpenAI
 
 from bot.config import Settings
 from bot.prompts import answer_messages
-from knowledge.answering import NOT_COVERED, Answer, sources_of
+from knowledge.answering import NOT_COVERED, GeneratedAnswer, sources_of
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str], Awaitable[None]]
+AnswerProgress = Callable[[str], Awaitable[None]]
 MAX_ANSWER_CHARS = 1200
 MAX_TOKENS = 400
 PROGRESS_EVERY_SECONDS = 0.8
@@ -38,7 +38,9 @@ FALLBACK_NOTE = (
 
 
 class Composer(Protocol):
-    async def compose(self, question: str, grounded: Answer, progress: Progress | None) -> Answer:
+    async def compose(
+        self, question: str, grounded: GeneratedAnswer, progress: AnswerProgress | None
+    ) -> GeneratedAnswer:
         """An answer to `question` from the passages behind `grounded` (the offline answer)."""
         ...
 
@@ -103,11 +105,13 @@ class LLMComposer:
             await self._client.close()
         self._client = self._client_loop = None
 
-    def messages(self, question: str, grounded: Answer) -> list[dict[str, str]]:
+    def messages(self, question: str, grounded: GeneratedAnswer) -> list[dict[str, str]]:
         passages = [(hit.passage.id, hit.passage.searchable) for hit in grounded.hits]
         return answer_messages(question, passages)
 
-    async def compose(self, question: str, grounded: Answer, progress: Progress | None) -> Answer:
+    async def compose(
+        self, question: str, grounded: GeneratedAnswer, progress: AnswerProgress | None
+    ) -> GeneratedAnswer:
         if not grounded.covered or not grounded.hits:
             return grounded
         try:
@@ -122,10 +126,10 @@ class LLMComposer:
             )
             return replace(grounded, note=FALLBACK_NOTE)
 
-    def _answer(self, question: str, grounded: Answer, text: str) -> Answer:
+    def _answer(self, question: str, grounded: GeneratedAnswer, text: str) -> GeneratedAnswer:
         """The model's text as an answer: NOT COVERED, or known citations and their sources."""
         if text.strip().upper().startswith("NOT COVERED"):
-            return Answer(question, NOT_COVERED, (), "llm", False, hits=grounded.hits)
+            return GeneratedAnswer(question, NOT_COVERED, (), "llm", False, hits=grounded.hits)
         known = {hit.passage.id for hit in grounded.hits} | {
             h.passage.source_id for h in grounded.hits
         }
@@ -135,9 +139,11 @@ class LLMComposer:
         by_passage = {hit.passage.id: hit.passage.source_id for hit in grounded.hits}
         source_ids = list(dict.fromkeys(by_passage.get(c, c) for c in cited))
         sources = sources_of(grounded.hits, source_ids) if source_ids else grounded.sources
-        return Answer(question, text, sources, "llm", True, hits=grounded.hits)
+        return GeneratedAnswer(question, text, sources, "llm", True, hits=grounded.hits)
 
-    async def _stream(self, question: str, grounded: Answer, progress: Progress | None) -> str:
+    async def _stream(
+        self, question: str, grounded: GeneratedAnswer, progress: AnswerProgress | None
+    ) -> str:
         from bot.followups import with_disclaimer
 
         stream = await self.client().chat.completions.create(

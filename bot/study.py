@@ -19,7 +19,7 @@ from knowledge.embeddings import Embedder, MiniLMEmbedder, OpenAIEmbedder
 from knowledge.notes import Note
 from knowledge.passages import build_passages
 from knowledge.retrieval import Retriever
-from knowledge.vector_index import Progress, SyncReport, VectorIndex, open_client
+from knowledge.vector_index import SyncProgress, SyncReport, VectorIndex, open_client
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,9 @@ class StudyIndex:
         """Whether a question about this bank is answered without building the index first."""
         return self._answerer is not None and self._key == self._bank_key(bank)
 
-    def ensure(self, bank: Bank, progress: Progress | None = None) -> tuple[Answerer, str | None]:
+    def ensure(
+        self, bank: Bank, progress: SyncProgress | None = None
+    ) -> tuple[Answerer, str | None]:
         """The answerer for this bank, and a message when a build or rebuild just happened.
 
         Without an embedder (or when the vector store fails) retrieval is lexical only.

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from knowledge.bank import SHARED
 from knowledge.compose import compose_extractive, terms
-from knowledge.retrieval import Hit, Mode, Retriever
+from knowledge.retrieval import Hit, RetrievalMode, Retriever
 
 COVERED_SIMILARITY = 0.35
 COVERED_TERMS = 0.6
@@ -44,7 +44,7 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Answer:
+class GeneratedAnswer:
     question: str
     text: str
     sources: tuple[Source, ...]
@@ -98,7 +98,7 @@ class Answerer:
         question: str,
         exam: str | None = None,
         focus: str | None = None,
-        mode: Mode = Mode.hybrid,
+        mode: RetrievalMode = RetrievalMode.hybrid,
         exclude: str | None = None,
         scope: str = SHARED,
     ) -> list[Hit]:
@@ -107,11 +107,13 @@ class Answerer:
             question, k=self.k, exam=exam, focus=focus, mode=mode, exclude=exclude, scope=scope
         )
 
-    def extractive(self, question: str, hits: Sequence[Hit], focus: str | None = None) -> Answer:
+    def extractive(
+        self, question: str, hits: Sequence[Hit], focus: str | None = None
+    ) -> GeneratedAnswer:
         if not (is_covered(question, hits) or (focus and hits)):
-            return Answer(question, NOT_COVERED, (), "extractive", False, hits=tuple(hits))
+            return GeneratedAnswer(question, NOT_COVERED, (), "extractive", False, hits=tuple(hits))
         composed = compose_extractive(question, hits)
-        return Answer(
+        return GeneratedAnswer(
             question=question,
             text=composed.text,
             sources=sources_of(hits, composed.source_ids),

@@ -20,7 +20,7 @@ RRF_K = 60
 CANDIDATES = 30
 
 
-class Mode(StrEnum):
+class RetrievalMode(StrEnum):
     hybrid = "hybrid"
     dense = "dense"
     lexical = "lexical"
@@ -53,7 +53,7 @@ class Retriever:
         k: int = 6,
         exam: str | None = None,
         focus: str | None = None,
-        mode: Mode = Mode.hybrid,
+        mode: RetrievalMode = RetrievalMode.hybrid,
         exclude: str | None = None,
         scope: str = SHARED,
     ) -> list[Hit]:
@@ -62,14 +62,18 @@ class Retriever:
         fused: dict[str, float] = {}
         dense_scores: dict[str, float] = {}
         lexical_scores: dict[str, float] = {}
-        if mode is not Mode.lexical and self.vectors is not None and self.embedder is not None:
+        if (
+            mode is not RetrievalMode.lexical
+            and self.vectors is not None
+            and self.embedder is not None
+        ):
             vector = self.embedder.embed([query])[0]
             found = self.vectors.search(vector, CANDIDATES, exam, scope)
             for rank, (pid, similarity) in enumerate(found):
                 if pid in self.by_id:
                     dense_scores[pid] = similarity
                     fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
-        if mode is not Mode.dense:
+        if mode is not RetrievalMode.dense:
             ranked = [
                 (self.passages[i].id, score)
                 for i, score in self.lexical.search(query, CANDIDATES * 3, scope)

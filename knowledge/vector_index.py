@@ -21,7 +21,7 @@ from knowledge.passages import Passage
 COLLECTION = "studybot-passages"
 BATCH = 256
 
-Progress = Callable[[int, int], None]
+SyncProgress = Callable[[int, int], None]
 
 
 @dataclass
@@ -62,7 +62,7 @@ class VectorIndex:
     def stored_embedder(self) -> str | None:
         return (self.collection.metadata or {}).get("embedder")
 
-    def sync(self, passages: Sequence[Passage], progress: Progress | None = None) -> SyncReport:
+    def sync(self, passages: Sequence[Passage], progress: SyncProgress | None = None) -> SyncReport:
         """Embed new and changed passages only; drop removed ones; rebuild on a new embedder."""
         rebuilt = None
         stored = self.stored_embedder()

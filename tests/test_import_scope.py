@@ -33,7 +33,7 @@ from knowledge.importers import ImportDefaults, ImportRefused, parse_import
 from knowledge.loader import Located, check_across
 from knowledge.notes import Note
 from knowledge.passages import Passage
-from knowledge.retrieval import Mode
+from knowledge.retrieval import RetrievalMode
 from knowledge.schema import Item
 from knowledge.vector_index import VectorIndex, _metadata, open_client
 from tests.fake_openai import word_vector
@@ -225,7 +225,7 @@ async def test_the_vector_and_keyword_searches_both_filter_by_chat(
     study = StudyIndex(notes, WordEmbedder(), lambda: open_client(tmp_path / "chroma"))
     answerer, _ = study.ensure(core.bank)
     query = "zorblax quota quillnet tokens"
-    for mode in (Mode.dense, Mode.lexical):
+    for mode in (RetrievalMode.dense, RetrievalMode.lexical):
         inside = answerer.retrieve(query, mode=mode, scope="test:group-1")
         assert "grp-zorblax-1" in {h.passage.source_id for h in inside}, mode
         for scope in ("test:group-2", ""):

@@ -24,7 +24,7 @@ from knowledge.answering import Answerer
 from knowledge.bank import Bank
 from knowledge.catalog import find_exam
 from knowledge.evaluation import evaluate, load_eval
-from knowledge.retrieval import Mode
+from knowledge.retrieval import RetrievalMode
 
 DEFAULT_SIZES = "1000,10000,100000"
 T = TypeVar("T")
@@ -50,7 +50,7 @@ async def _answer(
     composer: LLMComposer | None,
     question: str,
     exam: str | None,
-    mode: Mode = Mode.hybrid,
+    mode: RetrievalMode = RetrievalMode.hybrid,
 ) -> AnswerReply:
     hits = await asyncio.to_thread(answerer.retrieve, question, exam, None, mode)
     answer = answerer.extractive(question, hits)
@@ -146,12 +146,14 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
         answerer = _prepared(settings, load(settings), build_study_index(settings, notes(settings)))
         composer = composer_from(settings)
         entries = load_eval(file)
-        modes = [Mode.hybrid, Mode.dense, Mode.lexical] if compare else [Mode.hybrid]
+        modes = list(RetrievalMode) if compare else [RetrievalMode.hybrid]  # hybrid first
         results = []
         with one_loop(composer) as run:
             for mode in modes:
 
-                def answer(question: str, mode: Mode = mode) -> tuple[str, bool, list[str]]:
+                def answer(
+                    question: str, mode: RetrievalMode = mode
+                ) -> tuple[str, bool, list[str]]:
                     reply = run(_answer(answerer, composer, question, None, mode))
                     return reply.text, reply.covered, [s.id for s in reply.sources]
 
