@@ -18,9 +18,8 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from bot.core import Core
 from bot.types import (
     AnswerReply,
     Audience,
@@ -292,8 +291,16 @@ class UserOrder:
 # ---------------------------------------------------------------- scheduled posts
 
 
+class Outbox(Protocol):
+    """The core's side of scheduled posts (`Core` is one)."""
+
+    async def tick(self, platform: str) -> list[Delivery]: ...
+    async def delivered(self, delivery: Delivery) -> None: ...
+    async def retry_later(self, delivery: Delivery) -> None: ...
+
+
 async def post_scheduled(
-    core: Core,
+    core: Outbox,
     platform: str,
     deliver: Callable[[Delivery], Awaitable[None]],
     refused: tuple[type[BaseException], ...],

@@ -13,7 +13,7 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -232,6 +232,11 @@ class Core:
         """The core's time, for rendering what depends on it (a quiz's time left)."""
         return self.clock()
 
+    def answers_ready(self) -> bool:
+        """False while the first follow-up answer still has to build the study index (about a
+        minute), so an adapter can say so instead of looking stuck."""
+        return self.study is None or self.study.ready(self.bank)
+
     # ------------------------------------------------------------ follow-up questions
 
     def _ask(
@@ -290,18 +295,12 @@ class Core:
             replies.append(TextReply(text="Time is up! Here is how you did."))
             replies.extend(self.quizzes.finish(db, session, EndReason.time_up))
             session = None
-            if isinstance(event, AnswerChoice) or (
-                isinstance(event, Text) and not event.text.strip().startswith("/")
-            ):
+            if isinstance(event, AnswerChoice | Text):
                 replies.append(
                     HintReply(text="That answer came after the time limit; not counted.")
                 )
                 return replies
-        if isinstance(event, Text) and event.text.strip().startswith("/"):
-            name, _, args = event.text.strip()[1:].partition(" ")
-            base = {f.name: getattr(event, f.name) for f in fields(Event)}  # admin, topic...
-            event = Command(**base, name=name, args=args.strip())
-        if isinstance(event, Command):
+        if isinstance(event, Command):  # adapters build commands; a text is the user's words
             replies.extend(self._command(db, event, user, chat, session))
         elif isinstance(event, Text):
             replies.extend(self._text(db, event, user, chat, session))
@@ -319,7 +318,7 @@ class Core:
     def _command(
         self, db: Session, event: Command, user: User, chat: Chat, session: QuizSession | None
     ) -> list[Reply]:
-        name = event.name.lower().split("@")[0]  # Telegram appends @BotName in groups
+        name = event.name.lower()
         name = COMMAND_ALIASES.get(name, name)
         handler = self._commands.get(name)
         if handler is None:

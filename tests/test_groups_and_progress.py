@@ -368,8 +368,11 @@ async def test_unknown_periods_and_private_leaderboards_get_hints(core: Core) ->
     assert isinstance((await Student(core).command("leaderboard"))[0], HintReply)
 
 
-async def test_a_typed_command_keeps_who_is_admin(core: Core) -> None:
-    """Adapters may pass '/daily on ...' as text: the admin flag must survive the parsing."""
+async def test_commands_are_built_by_adapters_never_parsed_from_text(core: Core) -> None:
+    """Adapters read `/name args` (Telegram strips @BotName, Discord's arrive parsed) and say
+    who is admin; a text that starts with a slash is the user's words, not a command."""
     ada = member(core, "ada", admin=True)
-    replies = await ada.say("/daily on 09:00 Europe/Berlin")
+    typed = await ada.say("/daily on 09:00 Europe/Berlin")
+    assert not any("Daily challenge on" in getattr(r, "text", "") for r in typed)
+    replies = await ada.command("daily", "on 09:00 Europe/Berlin")
     assert "Daily challenge on" in only(replies, TextReply).text

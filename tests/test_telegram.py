@@ -410,6 +410,23 @@ async def test_a_group_with_three_members_answering_their_own_questions(
         assert len(db.exec(select(Answer)).all()) == 3  # Bob's stray vote counted for no one
 
 
+async def test_a_command_after_a_mention_is_a_command_with_the_senders_rights(
+    fake: FakeTelegram, database: Database, bank: Bank, notes: list[Note]
+) -> None:
+    """The adapter reads `/name args` (the core parses no text): after "@bot" too."""
+    group = fake.chat(GROUP, "supergroup")
+    fake.members[(GROUP, ALICE["id"])] = "administrator"
+    mention = f"@{BOT['username']}"
+    async with running(new_core(database, bank, notes), fake):
+        fake.say(group, ALICE, f"{mention} /daily on 09:00 UTC DVA-C02 security 1 1h")
+        await sent(fake, "Daily challenge on")
+        fake.say(group, BOB, f"{mention} /quiz@OtherBot DVA-C02")  # another bot's command
+        fake.say(group, BOB, f"{mention} /help")
+        await sent(fake, "Commands:")
+    texts = [c.fields["text"] for c in fake.of("sendMessage")]
+    assert len(texts) == 2 and not any("Only group admins" in t for t in texts)
+
+
 async def test_group_admins_import_questions_and_members_cannot(
     fake: FakeTelegram, database: Database, bank: Bank, notes: list[Note]
 ) -> None:

@@ -17,11 +17,13 @@ from rich.live import Live
 from rich.markup import escape
 from rich.panel import Panel
 
+from adapters.shared import parse_command_text
 from adapters.text import render
 from bot.core import Core
 from bot.types import (
     AnswerReply,
     ButtonPress,
+    Command,
     Document,
     ExplanationReply,
     FollowUpsReply,
@@ -46,7 +48,7 @@ class TerminalChat:
         self.console = Console(highlight=False) if rich else None
         self.follow_ups: tuple[str, ...] = ()
 
-    def _event(self, line: str) -> Text | ButtonPress | Document | HintReply:
+    def _event(self, line: str) -> Command | Text | ButtonPress | Document | HintReply:
         base = {"platform": PLATFORM, "chat_id": f"cli:{self.user}", "user_id": self.user}
         stripped = line.strip()
         if stripped.startswith("/import"):
@@ -55,6 +57,9 @@ class TerminalChat:
             index = int(stripped[1]) - 1
             if 0 <= index < len(self.follow_ups):
                 return ButtonPress(**base, display_name=self.user, data=self.follow_ups[index])
+        command = parse_command_text(stripped)
+        if command is not None:
+            return Command(**base, display_name=self.user, name=command[0], args=command[1])
         return Text(**base, display_name=self.user, text=line)
 
     def _document(self, args: str, base: dict[str, str]) -> Document | HintReply:
@@ -88,8 +93,7 @@ class TerminalChat:
         if self.console is None:
             replies = await self.core.handle(event)
         else:  # a model's answer streams into a live panel, disclaimer included throughout
-            study = self.core.study
-            waiting = "" if study is None or study.ready(self.core.bank) else BUILDING
+            waiting = "" if self.core.answers_ready() else BUILDING
             with Live(waiting, console=self.console, transient=True, refresh_per_second=8) as live:
 
                 async def progress(partial: str) -> None:
@@ -103,7 +107,7 @@ class TerminalChat:
         return replies
 
     def show(self, reply: Reply) -> None:
-        text = render(reply, self.core.clock())
+        text = render(reply, self.core.now())
         if isinstance(reply, FollowUpsReply):
             numbered = [f"  ?{n} {s.text}" for n, s in enumerate(reply.suggestions, 1)]
             text = "Ask next (type ?1, ?2 or ?3):\n" + "\n".join(numbered)

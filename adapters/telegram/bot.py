@@ -452,15 +452,12 @@ class StudyBot:
         if message is None or user is None or message.text is None:
             return
         command = parse_command_text(message.text, context.bot.username or "")
-        if command is None:
-            return
-        target = target_of(message, user)
-        admin = await self.is_admin(context.bot, target)
-        event = Command(**self.event(target, admin), name=command[0], args=command[1])
-        await self.run(context.bot, target, event)
+        if command is not None:
+            await self.command(context.bot, target_of(message, user), *command)
 
     async def on_text(self, update: Update, context: Context) -> None:
-        """Typed answers ("b", "A,C") and follow-up questions: the core tells them apart."""
+        """Typed answers ("b", "A,C") and follow-up questions: the core tells them apart.
+        A command after a mention ("@ThisBot /quiz") is a command: the core parses none."""
         message, user = update.message, update.effective_user
         if message is None or user is None:
             return
@@ -468,7 +465,15 @@ class StudyBot:
         if not text:
             return
         target = target_of(message, user)
-        await self.run(context.bot, target, Text(**self.event(target), text=text))
+        command = parse_command_text(text, context.bot.username or "")
+        if command is not None:
+            await self.command(context.bot, target, *command)
+        elif not text.startswith("/"):  # else a command for another bot
+            await self.run(context.bot, target, Text(**self.event(target), text=text))
+
+    async def command(self, bot: Any, target: Target, name: str, args: str) -> None:
+        admin = await self.is_admin(bot, target)
+        await self.run(bot, target, Command(**self.event(target, admin), name=name, args=args))
 
     async def on_document(self, update: Update, context: Context) -> None:
         """A question file to import (admins only, the core checks); in groups only when
