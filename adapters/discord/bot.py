@@ -30,7 +30,15 @@ from adapters.discord.replies import (
     Stream,
 )
 from adapters.discord.settings import DiscordSettings
-from adapters.discord.views import DYNAMIC_ITEMS, EVERYONE
+from adapters.discord.views import DYNAMIC_ITEMS
+from adapters.shared import (
+    EVERYONE,
+    UserOrder,
+    may_answer,
+    notice_text,
+    parse_command_text,
+    post_scheduled,
+)
 from bot.core import Core
 from bot.types import (
     AnswerChoice,
@@ -39,7 +47,6 @@ from bot.types import (
     Delivery,
     Document,
     Event,
-    HintReply,
     Reply,
     Text,
     TextReply,
@@ -91,8 +98,7 @@ class StudyBot:
         self.core, self.settings = core, settings
         self.stream_interval, self.tick_seconds = stream_interval, tick_seconds
         self._ticker = None
-        self._orders: dict[str, asyncio.Lock] = {}
-        self._waiting: dict[str, int] = {}
+        self.order = UserOrder()
         assert isinstance(self, discord.Client)
         self.tree = build_tree(self, self)
         self.tree.on_error = self.on_command_error  # type: ignore[method-assign]
@@ -193,7 +199,7 @@ class StudyBot:
         challenge) answers; anyone else is told whose quiz it is, and nothing is counted."""
         context = self.context(interaction)
         replies = InteractionReplies(interaction)
-        if owner not in (context.user_id, EVERYONE):
+        if not may_answer(owner, context.user_id):
             await replies.notice(foreign_notice(interaction.message))
             return
         if not positions:
@@ -203,12 +209,9 @@ class StudyBot:
         context = replace(context, public=public)
         event = AnswerChoice(**context.event(), choices=positions, question_ref=ref)
         result = await self.in_order(context, self.core.handle(event))
-        if all(isinstance(r, TextReply | HintReply) for r in result) and (
-            owner == EVERYONE or all(isinstance(r, HintReply) for r in result)
-        ):  # an acknowledgement or a reason the press did not count: for the presser only
-            await replies.notice(
-                " ".join(r.text for r in result if isinstance(r, TextReply | HintReply))
-            )
+        notice = notice_text(result)
+        if notice is not None:  # a reason the press did not count, or "Got it": presser only
+            await replies.notice(notice)
             return
         await replies.remove_buttons()
         await Sender(replies, context, self.core.clock()).send(result)
@@ -246,16 +249,12 @@ class StudyBot:
 
     async def in_order(self, context: Context, work: Any) -> list[Reply]:
         """One member's events in one channel run in order; others run concurrently."""
-        key = f"{context.channel_id}:{context.user_id}"
-        lock = self._orders.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
-        try:
-            async with lock:
-                result: list[Reply] = await work
-        finally:
-            self._waiting[key] -= 1
-            if not self._waiting[key]:  # forget idle keys: the dicts stay small
-                del self._waiting[key], self._orders[key]
+        result: list[Reply] = []
+
+        async def collect() -> None:
+            result.extend(await work)
+
+        await self.order.run(f"{context.channel_id}:{context.user_id}", collect())
         return result
 
     async def on_command_error(
@@ -280,6 +279,10 @@ class StudyBot:
             await self.handle_message(message, text)
         except discord.HTTPException as error:
             log.warning("could not answer message %s: %s", message.id, error)
+
+    def bot_name(self) -> str:
+        me = self.user  # type: ignore[attr-defined]
+        return me.name if me else ""
 
     def addressed(self, message: discord.Message) -> str | None:
         """The text meant for the bot, or None for channel talk that is not."""
@@ -323,6 +326,9 @@ class StudyBot:
     ) -> Event | None:
         """Text, or a Document for a file sent to the bot (None when it is too large)."""
         if not message.attachments:
+            command = parse_command_text(text, self.bot_name())
+            if command is not None:  # typed like on Telegram: "/quiz DVA-C02 5"
+                return Command(**context.event(), name=command[0], args=command[1])
             return Text(**context.event(), text=text)
         attachment = message.attachments[0]
         if attachment.size > MAX_DOCUMENT_BYTES:
@@ -344,14 +350,7 @@ class StudyBot:
     async def tick(self) -> None:
         """Post what the core publishes on its own (daily challenges, their results), each
         recorded as delivered only once Discord took it; a refused one goes out later."""
-        for delivery in await self.core.tick(PLATFORM):
-            try:
-                await self.deliver(delivery)
-            except discord.HTTPException as error:  # one channel must not block the others
-                log.warning("could not post to channel %s, will retry: %s", delivery.chat_id, error)
-                await self.core.retry_later(delivery)
-            else:
-                await self.core.delivered(delivery)
+        await post_scheduled(self.core, PLATFORM, self.deliver, (discord.HTTPException,))
 
     async def deliver(self, delivery: Delivery) -> None:
         assert isinstance(self, discord.Client)

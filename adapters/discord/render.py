@@ -16,7 +16,8 @@ from pathlib import Path
 
 import discord
 
-from adapters.discord.views import follow_ups_view, owner_of, question_view
+from adapters.discord.views import follow_ups_view, question_view
+from adapters.shared import question_owner
 from adapters.text import (
     CHOOSE,
     ENDINGS,
@@ -232,7 +233,9 @@ def question_message(
     if reply.choose > 1:
         footer.append(f"{CHOOSE.get(reply.choose, f'Choose {reply.choose}')}: pick in the menu")
     embed.set_footer(text=" · ".join(footer))
-    return Outgoing(embeds=[fit_embed(embed)], view=question_view(reply, owner_of(reply, owner)))
+    return Outgoing(
+        embeds=[fit_embed(embed)], view=question_view(reply, question_owner(reply, owner))
+    )
 
 
 def quiz_of(name: str) -> str:

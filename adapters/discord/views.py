@@ -22,7 +22,6 @@ SELECT_LABEL_LIMIT = 100
 SELECT_OPTIONS_LIMIT = 25
 BUTTONS_PER_ROW = 5
 ROWS = 5
-EVERYONE = "0"  # the owner of a shared question (a channel's daily challenge)
 REF = r"(?P<ref>(?:d:)?[0-9]{1,19}:[0-9]{1,4})"
 OWNER = r"(?P<owner>[0-9]{1,20})"
 ANSWER_TEMPLATE = rf"sb:a:{OWNER}:{REF}:(?P<position>[0-9]{{1,2}})"
@@ -61,11 +60,6 @@ def select_id(owner: str, ref: str) -> str:
 
 def follow_up_id(data: str) -> str:
     return checked(f"sb:f:{data}")
-
-
-def owner_of(reply: QuestionReply, user_id: str) -> str:
-    """Who may answer: the member the question was sent to, or everyone for a daily one."""
-    return EVERYONE if reply.mode.value == "daily" else user_id
 
 
 class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSWER_TEMPLATE):
