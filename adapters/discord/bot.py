@@ -66,6 +66,17 @@ TOO_LARGE = "That file is too large for an import; split it under 2 MB."
 SORRY = "Sorry, something went wrong on my side. Your progress is saved; try again, or /resume."
 
 
+class NoVoiceNotes(logging.Filter):
+    """The bot has no voice features: discord.py's notes about missing voice libraries
+    (PyNaCl, davey) would only make an operator look for a problem that is not there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
+
+
+logging.getLogger("discord.client").addFilter(NoVoiceNotes())
+
+
 def point_at(settings: DiscordSettings) -> None:
     """Send REST calls and the gateway connection where the settings say (a proxy that
     shares rate limits across processes, or a stand-in in tests)."""
@@ -410,7 +421,7 @@ async def check_token(settings: DiscordSettings) -> str:
     """Log in once, before the bank and database load, so a rejected token is reported at
     once (discord.LoginFailure); returns the bot's name."""
     point_at(settings)
-    client = discord.Client(intents=discord.Intents.none())
+    client = discord.Client(intents=intents())
     try:
         await client.login(settings.token())
         return str(client.user)
