@@ -20,11 +20,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from bot.core import Core
 from bot.types import (
+    AnswerChoice,
     AnswerReply,
     Audience,
+    ButtonPress,
     ChatKind,
     Delivery,
+    Event,
     ExplanationReply,
     FileReply,
     FollowUpsReply,
@@ -262,6 +266,55 @@ class Stream(Generic[M]):
         for piece in rest:
             await self.sender.send_text(piece)
         return True
+
+
+# ---------------------------------------------------------------- one event, start to end
+
+
+async def converse(
+    core: Core,
+    event: Event,
+    sender: ChatSender[M],
+    interval: float,
+    started: Callable[[], Awaitable[None]] | None = None,
+) -> list[Reply]:
+    """Send `event` to the core, streaming a model's answer into one message edited every
+    `interval` seconds, and send every reply."""
+    stream = Stream(sender, interval, started)
+    replies = await core.handle(event, stream.progress)
+    await sender.send(replies, stream)
+    return replies
+
+
+async def press(
+    core: Core,
+    event: ButtonPress | AnswerChoice,
+    sender: ChatSender[M],
+    interval: float,
+    acknowledge: Callable[[], Awaitable[None]],
+    notify: Callable[[str], Awaitable[None]],
+) -> None:
+    """A button press. Platforms want every press acknowledged within seconds: a streamed
+    answer acknowledges it as soon as it starts. When every reply is a notice for the
+    presser alone ("no longer available", "Got it"), `notify` shows them privately (a toast,
+    an ephemeral message) and the message keeps its buttons; otherwise `acknowledge` runs
+    (it may take the answered buttons away) and the replies are sent."""
+    done = False
+
+    async def once() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            await acknowledge()
+
+    stream = Stream(sender, interval, once)
+    replies = await core.handle(event, stream.progress)
+    notice = notice_text(replies)
+    if notice is not None and not done:
+        await notify(notice)
+        return
+    await once()
+    await sender.send(replies, stream)
 
 
 # ---------------------------------------------------------------- update order

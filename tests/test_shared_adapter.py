@@ -14,16 +14,21 @@ from adapters.shared import (
     Stream,
     Target,
     UserOrder,
+    converse,
     delivery_target,
     may_answer,
     notice_text,
     parse_command_text,
     post_scheduled,
+    press,
     question_owner,
 )
 from adapters.text import render
+from bot.core import Core
 from bot.types import (
+    AnswerChoice,
     Audience,
+    ButtonPress,
     ChatKind,
     Delivery,
     ExplanationReply,
@@ -37,6 +42,7 @@ from bot.types import (
     Reply,
     TextReply,
 )
+from bot.types import Command as CommandEvent
 
 GROUP = Target(chat_id="-100", kind=ChatKind.group, user_id="7", user_name="Bob", reply_to="5")
 PRIVATE = Target(chat_id="7", kind=ChatKind.private, user_id="7", user_name="Bob")
@@ -135,6 +141,30 @@ def test_only_the_member_a_question_was_sent_to_may_answer_it() -> None:
     assert may_answer(own, "7") and not may_answer(own, "8")
     daily = question_owner(question(Mode.daily), "7")
     assert daily == EVERYONE and may_answer(daily, "8")
+
+
+async def test_a_press_is_a_private_notice_or_acknowledged_and_answered(core: Core) -> None:
+    sender = Recording(GROUP)
+    notices: list[str] = []
+    acknowledged: list[bool] = []
+
+    async def notify(text: str) -> None:
+        notices.append(text)
+
+    async def acknowledge() -> None:
+        acknowledged.append(True)
+
+    stale = ButtonPress(**GROUP.event("test"), data="zz:nonsense")
+    await press(core, stale, sender, 0.0, acknowledge, notify)
+    assert notices == ["That button is no longer active."] and not acknowledged
+    assert not sender.calls  # nothing said in the group
+    start = CommandEvent(**GROUP.event("test"), name="quiz", args="DVA-C02 1")
+    await converse(core, start, sender, 0.0)
+    (ref,) = [detail for kind, detail in sender.calls if kind == "question"]
+    answer = AnswerChoice(**GROUP.event("test"), choices=(0,), question_ref=ref)
+    await press(core, answer, sender, 0.0, acknowledge, notify)
+    assert acknowledged == [True] and len(notices) == 1
+    assert any("Correct answer:" in detail for _, detail in sender.calls)  # in the group
 
 
 @pytest.mark.parametrize(

@@ -50,14 +50,14 @@ from telegram.ext import (
 from adapters.shared import (
     FOREIGN_QUESTION,
     ChatSender,
-    Stream,
     Target,
     UserOrder,
+    converse,
     delivery_target,
     may_answer,
-    notice_text,
     parse_command_text,
     post_scheduled,
+    press,
 )
 from adapters.telegram.render import (
     Pick,
@@ -386,26 +386,13 @@ class StudyBot:
         operator = target.user_id in self.admin_ids
         return target.event(PLATFORM, is_admin=is_admin, is_operator=operator)
 
-    def stream(
-        self, sender: Sender, started: Callable[[], Awaitable[None]] | None = None
-    ) -> Stream[Message]:
-        """A streamed answer, paced for the chat: groups allow 20 messages a minute."""
-        interval = self.stream_interval or STREAM_INTERVAL[sender.target.kind]
-        return Stream(sender, interval, started)
+    def interval(self, target: Target) -> float:
+        """How often a streamed answer is edited: groups allow 20 messages a minute."""
+        return self.stream_interval or STREAM_INTERVAL[target.kind]
 
-    async def run(
-        self,
-        bot: Any,
-        target: Target,
-        event: Event,
-        started: Callable[[], Awaitable[None]] | None = None,
-    ) -> list[Reply]:
+    async def run(self, bot: Any, target: Target, event: Event) -> list[Reply]:
         """Send `event` to the core, streaming a model's answer, and send every reply."""
-        sender = self.sender(bot, target)
-        stream = self.stream(sender, started)
-        replies = await self.core.handle(event, stream.progress)
-        await sender.send(replies, stream)
-        return replies
+        return await converse(self.core, event, self.sender(bot, target), self.interval(target))
 
     async def is_admin(self, bot: Any, target: Target) -> bool:
         """Operators (TELEGRAM_ADMIN_IDS) anywhere; in groups also the group's admins,
@@ -522,7 +509,7 @@ class StudyBot:
         target = target_of(message, user)
         pick = parse_pick(query.data or "")
         if pick is None:
-            await self.press(context.bot, query, target)
+            await self.core_button(context.bot, query, target)
         elif not may_answer(pick.owner, target.user_id):
             await query.answer(FOREIGN_QUESTION, show_alert=True)
         elif pick.kind == "t":
@@ -530,27 +517,12 @@ class StudyBot:
         else:
             await self.pick(context.bot, query, target, pick)
 
-    async def press(self, bot: Any, query: CallbackQuery, target: Target) -> None:
+    async def core_button(self, bot: Any, query: CallbackQuery, target: Target) -> None:
         """A follow-up (or any other core button): the core answers; notices for the presser
         alone, such as "no longer available", become a toast instead of a message."""
-        answered = False
-
-        async def acknowledge() -> None:
-            nonlocal answered
-            if not answered:
-                answered = True
-                await query.answer()
-
         event = ButtonPress(**self.event(target), data=query.data or "")
         sender = self.sender(bot, target)
-        stream = self.stream(sender, acknowledge)
-        replies = await self.core.handle(event, stream.progress)
-        notice = notice_text(replies)
-        if not answered and notice is not None:
-            await query.answer(clip(notice, TOAST_LIMIT), show_alert=True)
-            return
-        await acknowledge()
-        await sender.send(replies, stream)
+        await press(self.core, event, sender, self.interval(target), query.answer, toast(query))
 
     async def toggle(self, query: CallbackQuery, pick: Pick) -> None:
         """Re-draw the choose-N keyboard with the new choice; nothing is sent to the core."""
@@ -569,17 +541,16 @@ class StudyBot:
             await query.answer("Tap the letters you choose first, then Submit.", show_alert=True)
             return
         event = AnswerChoice(**self.event(target), choices=positions, question_ref=pick.ref)
-        replies = await self.core.handle(event)
-        notice = notice_text(replies)  # e.g. a stale button, or a daily answer's "Got it"
-        if notice is not None:  # for the presser alone: a toast, and the buttons stay
-            await query.answer(clip(notice, TOAST_LIMIT), show_alert=True)
-            return
-        await query.answer(", ".join(letter(p) for p in positions))
-        try:  # the answered question's buttons go away; a failure here is cosmetic only
-            await retrying(lambda: query.edit_message_reply_markup(None), self.retry_delay)
-        except TelegramError as error:
-            log.info("could not remove answered buttons: %s", error)
-        await self.sender(bot, target).send(replies)
+
+        async def answered() -> None:  # the question's buttons go away
+            await query.answer(", ".join(letter(p) for p in positions))
+            try:  # a failure here is cosmetic only
+                await retrying(lambda: query.edit_message_reply_markup(None), self.retry_delay)
+            except TelegramError as error:
+                log.info("could not remove answered buttons: %s", error)
+
+        sender = self.sender(bot, target)
+        await press(self.core, event, sender, self.interval(target), answered, toast(query))
 
     # ------------------------------------------------------------ polls
 
@@ -640,6 +611,15 @@ class StudyBot:
     async def on_error(self, update: object, context: Context) -> None:
         """Log and carry on: one failing update must never stop the bot."""
         log.error("update %r failed", update, exc_info=context.error)
+
+
+def toast(query: CallbackQuery) -> Callable[[str], Awaitable[None]]:
+    """Telegram's private notice after a button press: an alert only the presser sees."""
+
+    async def show(text: str) -> None:
+        await query.answer(clip(text, TOAST_LIMIT), show_alert=True)
+
+    return show
 
 
 def toggle_count(query: CallbackQuery) -> int:
