@@ -1,7 +1,9 @@
 """The Telegram bot: a python-telegram-bot Application whose handlers talk to the core.
 
 Every update becomes a platform-neutral event; every reply is rendered natively (quiz polls,
-inline keyboards, HTML messages). Nothing about a conversation is kept in memory: quiz state is
+inline keyboards, HTML messages). What any chat platform needs (batching, streaming, audience,
+ownership, update order, scheduled posts) is in `adapters.shared`; this module is Telegram's
+transport and wiring. Nothing about a conversation is kept in memory: quiz state is
 in the core's database, a poll's chat and question in `Core.remember`, and a question's buttons
 carry everything they need, so a restart loses nothing.
 """
