@@ -632,13 +632,17 @@ class FakeDiscord:
                 assert session.socket is not None
                 await session.socket.close(code=4004)  # Authentication failed
                 return session
-            return await self._identify(session.socket, int(data.get("intents") or 0))
+            intents = int(data.get("intents") or 0)
+            return await self._identify(session.socket, intents, data.get("shard"))
         elif op == RESUME:
             self._record_ws("WS RESUME", data)
             return await self._resume(session.socket, data)
         return session
 
-    async def _identify(self, socket: web.WebSocketResponse | None, intents: int) -> Session:
+    async def _identify(
+        self, socket: web.WebSocketResponse | None, intents: int, shard: list[int] | None = None
+    ) -> Session:
+        """READY then the guild; a sharded client's READY names its shard, as on Discord."""
         session = Session(id=f"session-{next(self._ids)}", intents=intents, socket=socket)
         self.sessions[session.id] = session
         self._current = session
@@ -653,6 +657,8 @@ class FakeDiscord:
             "relationships": [],
             "presences": [],
         }
+        if shard is not None:
+            ready["shard"] = shard
         await self.dispatch("READY", ready)
         await self.dispatch("GUILD_CREATE", self.guild())
         return session
