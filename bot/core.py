@@ -29,7 +29,7 @@ from bot.commands import CommandError, QuizRequest, ascii_number, parse_quiz_arg
 from bot.daily import PERIODS, Daily
 from bot.export import export_deck, missed_item_ids
 from bot.followups import (
-    answer_reply,
+    answer_question,
     guard,
     last_question,
     looks_like_question,
@@ -259,19 +259,18 @@ class Core:
         if self.study is None:
             return [HintReply(text="Follow-up answers are not set up on this bot.", audience=ASKER)]
         answerer, message = await asyncio.to_thread(self.study.ensure, self.bank)
-        hits = await asyncio.to_thread(
-            answerer.retrieve,
-            request.query,
-            None,
-            request.focus,
+        answer = await answer_question(
+            answerer,
+            self.composer,
+            request.question,
+            query=request.query,
+            focus=request.focus,
             exclude=request.exclude,
             scope=scope,
+            progress=progress,
         )
-        answer = answerer.extractive(request.question, hits, request.focus)
-        if self.composer is not None and answer.covered:
-            answer = await self.composer.compose(request.question, answer, progress)
         replies: list[Reply] = [TextReply(text=message)] if message else []
-        return [*replies, answer_reply(answer)]
+        return [*replies, answer]
 
     # ------------------------------------------------------------ dispatch
 

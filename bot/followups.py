@@ -1,20 +1,28 @@
-"""Follow-up questions in the conversation: context, guard rails, and the disclaimer.
+"""Follow-up questions: context, guard rails, the pipeline that answers them, the disclaimer.
 
 This module is the one place where a generated answer becomes a reply, and so the one place
-the disclaimer is attached: every composer's output, refusals and fallbacks included.
+the disclaimer is attached: every composer's output, refusals and fallbacks included. The bot
+and the `studybot ask`/`eval` commands build and run the same pipeline from here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from bot.config import Settings
+from bot.llm import AnswerProgress, Composer, LLMComposer, composer_from
 from bot.storage.models import Answer, QuizSession
+from bot.study import StudyIndex, build_study_index
 from bot.types import AnswerReply, HintReply, Mode, Reply, SourceRef
-from knowledge.answering import GeneratedAnswer
-from knowledge.bank import Bank
+from knowledge.answering import Answerer, GeneratedAnswer
+from knowledge.bank import SHARED, Bank
+from knowledge.notes import Note
+from knowledge.retrieval import RetrievalMode
 from knowledge.schema import Item
 
 DISCLAIMER = (
@@ -61,6 +69,44 @@ def answer_reply(answer: GeneratedAnswer) -> AnswerReply:
         covered=answer.covered,
         note=answer.note,
     )
+
+
+@dataclass(frozen=True)
+class FollowUpPipeline:
+    """What answers follow-up questions: the study index and, when a model is set, the composer."""
+
+    study: StudyIndex
+    composer: LLMComposer | None
+
+
+def build_follow_up_pipeline(settings: Settings, notes: Sequence[Note]) -> FollowUpPipeline:
+    """The pipeline from the settings (embedder, Chroma, model), for the bot and the CLI alike."""
+    return FollowUpPipeline(build_study_index(settings, notes), composer_from(settings))
+
+
+async def answer_question(
+    answerer: Answerer,
+    composer: Composer | None,
+    question: str,
+    *,
+    query: str | None = None,
+    exam: str | None = None,
+    focus: str | None = None,
+    exclude: str | None = None,
+    scope: str = SHARED,
+    mode: RetrievalMode = RetrievalMode.hybrid,
+    progress: AnswerProgress | None = None,
+) -> AnswerReply:
+    """Retrieve what `scope` may see (by `query`, default the question itself) off the event
+    loop, answer offline, then let the model compose a covered answer when there is one."""
+    search = question if query is None else query
+    hits = await asyncio.to_thread(
+        answerer.retrieve, search, exam, focus, mode, exclude=exclude, scope=scope
+    )
+    answer = answerer.extractive(question, hits, focus)
+    if composer is not None and answer.covered:
+        answer = await composer.compose(question, answer, progress)
+    return answer_reply(answer)
 
 
 def with_disclaimer(partial: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.clock import system_clock
 from bot.config import Settings
 from bot.core import Core
+from bot.followups import build_follow_up_pipeline
 from bot.imports import (
     TERMINAL_LIMITS,
     ImportRefused,
@@ -24,11 +25,9 @@ from bot.imports import (
     import_located,
     imported_items,
 )
-from bot.llm import composer_from
 from bot.logs import configure_logging_from_environment
 from bot.reports import bank_summary, list_reports
 from bot.storage.database import Database
-from bot.study import build_study_index
 from knowledge.bank import Bank
 from knowledge.importers import FORMATS, ImportDefaults, guess_format, parse_import
 from knowledge.loader import (
@@ -96,8 +95,8 @@ def _notes(settings: Settings) -> list[Note]:
 
 def build_core(settings: Settings, database: Database, bank: Bank, seed: int | None = None) -> Core:
     """The core with the study index and, when a model is configured, the LLM composer."""
-    study = build_study_index(settings, _notes(settings))
-    composer = composer_from(settings)
+    follow_ups = build_follow_up_pipeline(settings, _notes(settings))
+    study, composer = follow_ups.study, follow_ups.composer
     files = settings.data_dir / "files"
     return Core(database, bank, seed=seed, study=study, composer=composer, files_dir=files)
 

@@ -16,8 +16,8 @@ from rich.progress import Progress
 
 from adapters.text import render_answer
 from bot.config import Settings
-from bot.followups import answer_reply
-from bot.llm import LLMComposer, composer_from
+from bot.followups import answer_question, build_follow_up_pipeline
+from bot.llm import LLMComposer
 from bot.study import StudyIndex, build_study_index
 from bot.types import AnswerReply
 from knowledge.answering import Answerer
@@ -43,20 +43,6 @@ def _prepared(settings: Settings, bank: Bank, study: StudyIndex) -> Answerer:
     if message:
         typer.echo(message, err=True)
     return answerer
-
-
-async def _answer(
-    answerer: Answerer,
-    composer: LLMComposer | None,
-    question: str,
-    exam: str | None,
-    mode: RetrievalMode = RetrievalMode.hybrid,
-) -> AnswerReply:
-    hits = await asyncio.to_thread(answerer.retrieve, question, exam, None, mode)
-    answer = answerer.extractive(question, hits)
-    if composer is not None:
-        answer = await composer.compose(question, answer, None)
-    return answer_reply(answer)
 
 
 @contextmanager
@@ -122,12 +108,13 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
                 typer.echo(f"Unknown exam {exam!r}; use DVA-C02 or CLF-C02.", err=True)
                 raise typer.Exit(2)
             code = found.code
-        answerer = _prepared(settings, load(settings), build_study_index(settings, notes(settings)))
-        composer = composer_from(settings)
+        follow_ups = build_follow_up_pipeline(settings, notes(settings))
+        answerer = _prepared(settings, load(settings), follow_ups.study)
+        composer = follow_ups.composer
         questions = [line.strip() for line in sys.stdin] if question == "-" else [question]
         with one_loop(composer) as run:
             for text in filter(None, questions):
-                reply = run(_answer(answerer, composer, text, code))
+                reply = run(answer_question(answerer, composer, text, exam=code))
                 typer.echo(_as_json(reply) if as_json else render_answer(reply))
 
     @app.command("eval")
@@ -143,8 +130,9 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
     ) -> None:
         """Hit rate (every `all` term and one `any` term in the answer) and source recall."""
         settings = Settings()
-        answerer = _prepared(settings, load(settings), build_study_index(settings, notes(settings)))
-        composer = composer_from(settings)
+        follow_ups = build_follow_up_pipeline(settings, notes(settings))
+        answerer = _prepared(settings, load(settings), follow_ups.study)
+        composer = follow_ups.composer
         entries = load_eval(file)
         modes = list(RetrievalMode) if compare else [RetrievalMode.hybrid]  # hybrid first
         results = []
@@ -154,7 +142,7 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
                 def answer(
                     question: str, mode: RetrievalMode = mode
                 ) -> tuple[str, bool, list[str]]:
-                    reply = run(_answer(answerer, composer, question, None, mode))
+                    reply = run(answer_question(answerer, composer, question, mode=mode))
                     return reply.text, reply.covered, [s.id for s in reply.sources]
 
                 results.append(evaluate(entries, answer, mode.value))
