@@ -152,7 +152,9 @@ class StudyBot:
             user_id=str(user.id),
             user_name=user.display_name,
             public=public,
-            is_admin=self.manages(interaction.permissions, user),
+            # Manage Server or the admin role, in a server; in DMs only operators are admins
+            is_admin=interaction.guild_id is not None
+            and self.manages(interaction.permissions, user),
             is_operator=operator,
         )
 
