@@ -20,6 +20,8 @@ from adapters.discord.bot import ShardedStudyClient, StudyClient, build_client
 from adapters.discord.settings import DiscordSettings
 from bot.clock import ManualClock
 from bot.core import Core
+from bot.followups import DISCLAIMER
+from bot.llm import LLMComposer
 from bot.storage.database import Database
 from bot.storage.models import Answer, DailyAnswer
 from bot.study import StudyIndex
@@ -29,10 +31,12 @@ from tests.fake_discord import (
     ALICE,
     BOB,
     CHANNEL_ID,
+    DEFERRED_REPLY,
     EPHEMERAL,
     TOKEN,
     FakeDiscord,
 )
+from tests.fake_openai import FakeOpenAI, Step
 
 JSON = dict[str, Any]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -75,10 +79,13 @@ def settings_for(fake: FakeDiscord, **env: str) -> DiscordSettings:
 
 
 @asynccontextmanager
-async def running(core: Core, fake: FakeDiscord, **env: str) -> AsyncIterator[StudyClient]:
+async def running(
+    core: Core, fake: FakeDiscord, stream_interval: float = 0.05, **env: str
+) -> AsyncIterator[StudyClient]:
     """A new client connected to the fake until READY, closed afterwards."""
     settings = settings_for(fake, **env)
-    options = {"stream_interval": 0.05, "tick_seconds": 3600, "guild_ready_timeout": 0.1}
+    options = {"stream_interval": stream_interval, "tick_seconds": 3600}
+    options["guild_ready_timeout"] = 0.1
     client = build_client(core, settings, **options)  # type: ignore[arg-type]
     async with fake.running(client):
         yield client  # type: ignore[misc]
@@ -316,6 +323,39 @@ async def test_a_mention_in_an_echoed_question_pings_no_one(
     assert edits and all(c.json["allowed_mentions"] == {"parse": []} for c in edits)
 
 
+async def test_a_follow_up_is_deferred_and_streams_by_editing_one_message_at_a_steady_pace(
+    fake: FakeDiscord, database: Database, bank: Bank, notes: list[Note]
+) -> None:
+    openai = await FakeOpenAI().start()
+    words = "Jitter adds randomness to each retry wait so clients spread out [note-test-backoff#2]."
+    openai.script.append(Step(text=" ".join([words] * 4), chunk_delay=0.03))
+    composer = LLMComposer("test-model", "sk-test", openai.base_url, 5.0, 0)
+    composer.progress_every = 0.0  # the adapter, not the model, sets the pace
+    core = new_core(database, bank, notes, composer=composer)
+    try:
+        async with running(core, fake, stream_interval=0.3):
+            quiz = await fake.interact(fake.slash("quiz", {"domains": "development", "count": 1}))
+            question = await next_question(fake, quiz)
+            press = fake.button(components(question)[0]["custom_id"], question)
+            verdict, *_ = await replies_to(fake, await fake.interact(press))
+            follow_up = next(b for b in components(verdict) if b["custom_id"].startswith("sb:f:"))
+            ask = await fake.interact(fake.button(follow_up["custom_id"], verdict))
+            (answer,) = await replies_to(fake, ask)
+            await fake.wait_for(lambda: answer.get("embeds"), what="the final answer")
+    finally:
+        await openai.stop()
+    callback = await fake.wait_callback(ask)
+    assert callback.json["type"] == DEFERRED_REPLY  # acknowledged at once, answered later
+    assert is_ephemeral(answer)  # a follow-up in a server is for the asker
+    route = "PATCH /webhooks/{application_id}/{token}/messages/@original"
+    edits = [c for c in fake.of(route) if c.params["token"] == ask["token"]]
+    assert len(edits) >= 3, "partial answers were shown while the model wrote"
+    moments = [e.at for e in edits]
+    assert min(b - a for a, b in zip(moments, moments[1:], strict=False)) >= 0.29
+    final = embed_text(answer)
+    assert DISCLAIMER in final and "Sources" in final
+
+
 # ---------------------------------------------------------------- study-group challenges
 
 
@@ -371,6 +411,61 @@ def daily_on(fake: FakeDiscord, options: JSON, user: JSON) -> JSON:
     """`/daily on` with `options`, as Discord sends a subcommand."""
     inner = [{"name": k, "type": 3, "value": v} for k, v in options.items()]
     return fake.slash("daily", [{"name": "on", "type": 1, "options": inner}], user=user)
+
+
+# ---------------------------------------------------------------- resilience
+
+
+async def test_exams_and_domains_autocomplete_from_the_catalogue(
+    fake: FakeDiscord, database: Database, bank: Bank, notes: list[Note]
+) -> None:
+    async with running(new_core(database, bank, notes), fake):
+        exams = await fake.interact(fake.autocomplete("quiz", {"exam": "clf"}, focused="exam"))
+        domains = fake.autocomplete(
+            "quiz", {"exam": "DVA-C02", "domains": "security dep"}, "domains"
+        )
+        domains = await fake.interact(domains)
+        exam_choices = (await fake.wait_callback(exams)).json["data"]["choices"]
+        domain_choices = (await fake.wait_callback(domains)).json["data"]["choices"]
+    assert [c["value"] for c in exam_choices] == ["CLF-C02"]
+    assert [c["value"] for c in domain_choices] == ["security deployment"]
+
+
+async def test_a_reconnect_loses_nothing_and_429s_are_waited_out(
+    fake: FakeDiscord, database: Database, bank: Bank, notes: list[Note]
+) -> None:
+    async with running(new_core(database, bank, notes), fake):
+        await fake.drop_gateway()  # a network failure: the /quiz below waits for the RESUME
+        fake.fail("POST /webhooks/{application_id}/{token}", 429, retry_after=0.05)
+        quiz = await fake.interact(fake.slash("quiz", {"domains": "security"}))
+        question = await next_question(fake, quiz)
+    assert question["embeds"][0]["title"].startswith("Question 1/")
+    assert len(fake.of("WS RESUME")) == 1 and len(fake.of("WS IDENTIFY")) == 1
+    assert [c.status for c in fake.of("POST /webhooks/{application_id}/{token}")] == [429, 200]
+
+
+async def test_forged_or_odd_components_and_messages_never_stop_the_client(
+    fake: FakeDiscord, database: Database, bank: Bank, notes: list[Note]
+) -> None:
+    dm = int(fake.dm_channel(ALICE)["id"])
+    async with running(new_core(database, bank, notes), fake):
+        quiz = await fake.interact(fake.slash("quiz", {"domains": "security"}))
+        question = await next_question(fake, quiz)
+        forged = fake.button("sb:a:930000000000000001:99999:0:5", question)
+        forged["message"]["components"][0]["components"][0]["custom_id"] = forged["data"][
+            "custom_id"
+        ]
+        (notice,) = await replies_to(fake, await fake.interact(forged))
+        assert is_ephemeral(notice) and "earlier question" in notice["content"]
+        await fake.say("\u0000" + "x" * 5000, channel_id=dm)  # longer than Discord allows
+        await fake.say("/quiz nonsense 999", channel_id=dm)
+        await fake.wait_for(lambda: len(fake.messages_in(dm)) >= 2, what="two hints in the DM")
+        help_ = await fake.interact(fake.slash("help"))
+        (reply,) = await replies_to(fake, help_)
+    assert reply["content"].startswith("Commands:")
+    hints = [m["content"] for m in fake.messages_in(dm)]
+    assert any("too long" in h for h in hints) and any("nonsense" in h for h in hints)
+    assert not answers(database)
 
 
 # ---------------------------------------------------------------- running it
