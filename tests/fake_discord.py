@@ -195,6 +195,8 @@ class FakeDiscord:
     interactions: dict[str, JSON] = field(default_factory=dict)  # by token
     originals: dict[str, int] = field(default_factory=dict)  # token -> original response id
     sessions: dict[str, Session] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)  # user attachments, by id
+    roles: list[JSON] = field(default_factory=list)  # the guild's roles besides @everyone
     heartbeats: int = 0
     _current: Session | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_000_000_000_001))
@@ -218,6 +220,7 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gw/", self._gateway)
         app.router.add_route("*", "/api/v10/{path:.+}", self._api)
+        app.router.add_get("/files/{attachment_id}/{filename}", self._file)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -356,14 +359,34 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", interaction)
         return interaction
 
-    async def say(self, content: str, user: JSON = ALICE, channel_id: int = CHANNEL_ID) -> JSON:
+    async def say(
+        self,
+        content: str,
+        user: JSON = ALICE,
+        channel_id: int = CHANNEL_ID,
+        *,
+        reply_to: JSON | None = None,
+        attachments: list[JSON] | None = None,
+    ) -> JSON:
         """A user's MESSAGE_CREATE. As on Discord, a guild message's content is empty unless the
-        client IDENTIFYed with the privileged message_content intent (DMs always carry it)."""
+        client IDENTIFYed with the privileged message_content intent (DMs always carry it), or
+        the message mentions the bot or replies to one of its messages (`reply_to`)."""
         channel = self.channels.get(channel_id, {})
         intents = self._current.intents if self._current else 0
-        if "guild_id" in channel and not intents & MESSAGE_CONTENT_INTENT:
+        to_bot = f"<@{APP_ID}>" in content or f"<@!{APP_ID}>" in content
+        to_bot = to_bot or (reply_to is not None and reply_to["author"]["id"] == str(APP_ID))
+        if "guild_id" in channel and not intents & MESSAGE_CONTENT_INTENT and not to_bot:
             content = ""
-        message = self.message(channel_id, user, content)
+        message = self.message(channel_id, user, content, attachments=attachments or [])
+        if f"<@{APP_ID}>" in content or f"<@!{APP_ID}>" in content:
+            message["mentions"] = [BOT_USER]
+        if reply_to is not None:
+            message["message_reference"] = {
+                "message_id": reply_to["id"],
+                "channel_id": str(channel_id),
+            }
+            message["referenced_message"] = reply_to
+            message["type"] = 19  # a reply
         if "guild_id" in channel:
             message["guild_id"] = channel["guild_id"]
             member = self.member(user)
@@ -371,6 +394,19 @@ class FakeDiscord:
             message["member"] = member
         await self.dispatch("MESSAGE_CREATE", message)
         return message
+
+    def attachment(self, filename: str, content: bytes) -> JSON:
+        """A file a user attached (to a message or a command option), downloadable from here."""
+        attachment_id = str(next(self._ids))
+        self.files[attachment_id] = content
+        url = f"http://127.0.0.1:{self.port}/files/{attachment_id}/{filename}"
+        return {
+            "id": attachment_id,
+            "filename": filename,
+            "size": len(content),
+            "url": url,
+            "proxy_url": url,
+        }
 
     async def drop_gateway(self, code: int = 4000) -> None:
         """Close the gateway socket as a network failure would; discord.py RESUMEs (code 4000) or
@@ -412,6 +448,22 @@ class FakeDiscord:
         self.channels[channel_id] = channel
         return channel
 
+    def role(self, name: str) -> JSON:
+        """A role without permissions (add it before the client starts: GUILD_CREATE has it)."""
+        role = {
+            "id": str(next(self._ids)),
+            "name": name,
+            "permissions": "0",
+            "position": len(self.roles) + 1,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
+        self.roles.append(role)
+        return role
+
     def member(self, user: JSON, roles: list[str] | None = None) -> JSON:
         return {
             "user": user,
@@ -445,7 +497,7 @@ class FakeDiscord:
             "name": "Study group",
             "icon": None,
             "owner_id": ALICE["id"],
-            "roles": [everyone],
+            "roles": [everyone, *self.roles],
             "emojis": [],
             "stickers": [],
             "features": [],
@@ -591,6 +643,10 @@ class FakeDiscord:
         """A choice in the string select menu `custom_id`."""
         data = {"custom_id": custom_id, "component_type": 3, "values": values}
         return self._component(data, message, user, channel_id)
+
+    async def _file(self, request: web.Request) -> web.Response:
+        content = self.files.get(request.match_info["attachment_id"])
+        return web.Response(body=content) if content is not None else web.Response(status=404)
 
     # ------------------------------------------------------------ gateway
 

@@ -23,12 +23,13 @@ from bot.core import Core
 from bot.followups import DISCLAIMER
 from bot.llm import LLMComposer
 from bot.storage.database import Database
-from bot.storage.models import Answer, DailyAnswer
+from bot.storage.models import Answer, DailyAnswer, ImportedItem
 from bot.study import StudyIndex
 from knowledge.bank import Bank
 from knowledge.notes import Note
 from tests.fake_discord import (
     ALICE,
+    APP_ID,
     BOB,
     CHANNEL_ID,
     DEFERRED_REPLY,
@@ -356,6 +357,50 @@ async def test_a_follow_up_is_deferred_and_streams_by_editing_one_message_at_a_s
     assert DISCLAIMER in final and "Sources" in final
 
 
+async def test_in_a_server_the_bot_answers_mentions_and_replies_to_its_messages(
+    fake: FakeDiscord, database: Database, bank: Bank, notes: list[Note]
+) -> None:
+    async with running(new_core(database, bank, notes), fake):
+        await fake.say("nice weather today")  # channel talk: left alone
+        await fake.say(f"<@{APP_ID}> /quiz DVA-C02 security 1")
+        question = await fake.wait_for(lambda: question_in(fake, CHANNEL_ID), what="a question")
+        (right,) = right_positions(bank, question)
+        await fake.say("ABCD"[right], reply_to=question)
+        await fake.wait_for(lambda: "Correct!" in texts_in(fake, CHANNEL_ID), what="the verdict")
+    assert [a.correct for a in answers(database)] == [True]
+    assert "nice weather" not in texts_in(fake, CHANNEL_ID)
+
+
+async def test_question_files_are_imported_by_managers_with_slash_import_or_by_operators_in_dms(
+    fake: FakeDiscord, database: Database, bank: Bank, notes: list[Note]
+) -> None:
+    content = (FIXTURES / "imports" / "sample.txt").read_bytes()
+    dm = int(fake.dm_channel(BOB)["id"])
+    async with running(new_core(database, bank, notes), fake, DISCORD_ADMIN_IDS=BOB["id"]):
+        for user in (CAROL, ALICE):  # Carol lacks Manage Server; Alice has it
+            upload = fake.attachment("aws.txt", content)
+            option = {"name": "file", "type": 11, "value": upload["id"]}
+            interaction = fake.slash("import", [option, caption()], user=user)
+            interaction["data"]["resolved"] = {"attachments": {upload["id"]: upload}}
+            if user is CAROL:
+                as_member(interaction)
+            reply, *_ = await replies_to(fake, await fake.interact(interaction))
+            assert is_ephemeral(reply)
+            if user is CAROL:
+                assert "Only admins" in reply["content"]
+        await fake.say(
+            "CLF-C02 concepts", BOB, dm, attachments=[fake.attachment("aws.txt", content)]
+        )
+        await fake.wait_for(lambda: fake.messages_in(dm), what="the DM import's summary")
+    with database.session() as db:
+        scopes = sorted({item.scope for item in db.exec(select(ImportedItem)).all()})
+    assert scopes == ["", f"discord:{CHANNEL_ID}"]  # the shared pool, and Alice's channel
+
+
+def caption(text: str = "CLF-C02 concepts") -> JSON:
+    return {"name": "caption", "type": 3, "value": text}
+
+
 # ---------------------------------------------------------------- study-group challenges
 
 
@@ -405,6 +450,18 @@ async def test_a_channel_challenge_is_set_by_managers_answered_once_each_and_rev
     assert len([p for p in posts if "Correct answer:" in p]) == 1
     with database.session() as db:
         assert len(db.exec(select(DailyAnswer)).all()) == 3
+
+
+async def test_the_admin_role_may_set_up_the_challenge_without_manage_server(
+    fake: FakeDiscord, database: Database, bank: Bank, notes: list[Note]
+) -> None:
+    teacher = fake.role("Teacher")
+    async with running(new_core(database, bank, notes), fake, DISCORD_ADMIN_ROLE="teacher"):
+        setup = {"time": "09:00", "exam": "DVA-C02"}
+        interaction = as_member(daily_on(fake, setup, BOB))
+        interaction["member"]["roles"] = [teacher["id"]]
+        (reply,) = await replies_to(fake, await fake.interact(interaction))
+    assert reply["content"].startswith("Daily challenge on")
 
 
 def daily_on(fake: FakeDiscord, options: JSON, user: JSON) -> JSON:
