@@ -213,6 +213,21 @@ async def test_a_public_quiz_is_seen_by_all_but_answered_only_by_its_owner(
     assert len(answers(database)) == 1
 
 
+async def test_asking_for_a_public_quiz_mid_quiz_leaves_the_running_one_private(
+    fake: FakeDiscord, database: Database, bank: Bank, notes: list[Note]
+) -> None:
+    async with running(new_core(database, bank, notes), fake):
+        quiz = await fake.interact(fake.slash("quiz", {"domains": "security"}))
+        question = await next_question(fake, quiz)
+        again = await fake.interact(fake.slash("quiz", {"public": True}))
+        (hint,) = await replies_to(fake, again)
+        assert "You are on question 1" in hint["content"]
+        (right,) = right_positions(bank, question)
+        press = fake.button(components(question)[right]["custom_id"], question)
+        verdict, *_ = await replies_to(fake, await fake.interact(press))
+    assert is_ephemeral(verdict) and "Correct!" in embed_text(verdict)
+
+
 async def test_choose_two_is_answered_with_a_select_menu_in_a_dm(
     fake: FakeDiscord, database: Database, bank: Bank, notes: list[Note]
 ) -> None:

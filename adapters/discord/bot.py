@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -47,6 +48,7 @@ from bot.types import (
     Delivery,
     Document,
     Event,
+    QuestionReply,
     Reply,
     Text,
     TextReply,
@@ -178,16 +180,32 @@ class StudyBot:
     ) -> None:
         """A slash command, as the core's Command event."""
         context = self.context(interaction)
-        if name == "quiz" and context.in_guild:
-            key = f"public:{context.channel_id}:{context.user_id}"
-            self.core.remember(PLATFORM, key, {"public": public})
+        started = self.remember_visibility(context, public) if name == "quiz" else None
         if name in PUBLIC_COMMANDS:
             public = True
         elif name in QUIZ_COMMANDS:
             public = public or self.quiz_is_public(context)
         context = replace(context, public=public)
         event = Command(**context.event(), name=name, args=args)
-        await self.answer(interaction, context, event, slow=name in SLOW_COMMANDS)
+        await self.answer(
+            interaction, context, event, slow=name in SLOW_COMMANDS, on_result=started
+        )
+
+    def remember_visibility(
+        self, context: Context, public: bool
+    ) -> Callable[[list[Reply]], None] | None:
+        """Once a quiz has started in a server, whether it was started `public: true`: its
+        answers, verdicts and follow-ups are shown the same way (a refused /quiz changes
+        nothing for the quiz already running)."""
+        if not context.in_guild:
+            return None
+        key = f"public:{context.channel_id}:{context.user_id}"
+
+        def started(result: list[Reply]) -> None:
+            if any(isinstance(reply, QuestionReply) for reply in result):
+                self.core.remember(PLATFORM, key, {"public": public})
+
+        return started
 
     async def on_import(
         self, interaction: discord.Interaction, attachment: discord.Attachment, caption: str
@@ -221,7 +239,13 @@ class StudyBot:
         public = owner != EVERYONE and self.quiz_is_public(context)
         context = replace(context, public=public)
         event = AnswerChoice(**context.event(), choices=positions, question_ref=ref)
-        result = await self.in_order(context, self.core.handle(event))
+        # slow? acknowledge the press; the question stays the response's message to edit
+        private = context.private(TextReply(text=""))
+        timer = asyncio.create_task(replies.defer_later(DEFER_AFTER, private, thinking=False))
+        try:
+            result = await self.in_order(context, self.core.handle(event))
+        finally:
+            timer.cancel()
         notice = notice_text(result)
         if notice is not None:  # a reason the press did not count, or "Got it": presser only
             await replies.notice(notice)
@@ -244,6 +268,7 @@ class StudyBot:
         *,
         slow: bool = False,
         replies: InteractionReplies | None = None,
+        on_result: Callable[[list[Reply]], None] | None = None,
     ) -> None:
         """Send `event` to the core and its replies back, deferring slow work in time and
         streaming a model's answer into the deferred message."""
@@ -257,6 +282,8 @@ class StudyBot:
             result = await self.in_order(context, self.core.handle(event, stream.progress))
         finally:
             timer.cancel()
+        if on_result is not None:
+            on_result(result)
         await Sender(replies, context, self.core.clock()).send(result, stream)
         await replies.finish()
 
