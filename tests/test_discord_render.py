@@ -211,7 +211,7 @@ def test_any_question_fits(text: str, options: list[str], choose: int) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(why=texty, text=texty)
 def test_any_explanation_fits(why: str, text: str) -> None:
-    assert_within_limits(render_reply(explanation(why, text), owner_name=why[:400]))
+    assert_within_limits(render_reply(explanation(why, text), who=why[:400]))
 
 
 @given(text=texty, limit=st.integers(10, 3000))

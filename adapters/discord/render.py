@@ -290,19 +290,25 @@ def partial_content(text: str) -> str:
 
 
 def render_reply(
-    reply: Reply, *, owner: str = "", owner_name: str = "", now: datetime | None = None
+    reply: Reply,
+    *,
+    owner: str = "",
+    owner_name: str = "",
+    who: str = "",
+    now: datetime | None = None,
 ) -> list[Outgoing]:
-    """Any reply as Discord messages; `owner` is whose question buttons these are."""
+    """Any reply as Discord messages; `owner` (named `owner_name`) is whose question buttons
+    these are, `who` the name to put on verdicts and results others see."""
     if isinstance(reply, QuestionReply):
         return [question_message(reply, owner, owner_name, now)]
     if isinstance(reply, ExplanationReply):
-        return messages_of([explanation_embed(reply, owner_name)])
+        return messages_of([explanation_embed(reply, who)])
     if isinstance(reply, FollowUpsReply):
         return text_messages("Ask next:", follow_ups_view(reply))
     if isinstance(reply, AnswerReply):
         return messages_of(answer_embeds(reply))
     if isinstance(reply, QuizResultReply):
-        return messages_of(result_embeds(reply, owner_name))
+        return messages_of(result_embeds(reply, who))
     if isinstance(reply, LeaderboardReply):
         return messages_of(long_embeds(reply.title, render(reply).split("\n", 1)[-1]))
     if isinstance(reply, StatsReply):

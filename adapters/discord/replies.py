@@ -289,7 +289,13 @@ class Sender:
 
     def render(self, reply: Reply) -> list[Outgoing]:
         owner_name = self.context.user_name if self.context.in_guild else ""
-        return render_reply(reply, owner=self.context.user_id, owner_name=owner_name, now=self.now)
+        return render_reply(
+            reply,
+            owner=self.context.user_id,
+            owner_name=owner_name,
+            who=self.context.who(),
+            now=self.now,
+        )
 
     async def _flush(self, batch: list[str], private: bool) -> None:
         if batch:
