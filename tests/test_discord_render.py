@@ -4,6 +4,7 @@ rejected), components carry ids the persistent items parse back, and nothing ech
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -148,11 +149,13 @@ def test_an_explanation_is_an_embed_with_follow_up_buttons() -> None:
     )
     [message] = explained_with_follow_ups(explanation(), follow_ups, "Alice")
     assert_within_limits([message])
-    embed = message.embeds[0]
-    assert embed.title == "Alice: Not quite."
-    names = [f.name for f in embed.fields]
-    assert "✅ B) Option 1 Because." in names and "❌ A) Option 0 Because. (your answer)" in names
-    assert {"Exam trap", "Key takeaway", "Docs"} <= set(names)
+    verdict, sections = message.embeds
+    assert verdict.title == "Alice: Not quite."
+    names = [f.name for f in verdict.fields]
+    assert names[:2] == ["❌ A (your answer)", "✅ B"]
+    assert verdict.fields[1].value == "Option 1 Because.\n> Because."
+    for label in ("Explanation", "Exam trap", "Key takeaway", "Docs"):
+        assert f"**{label}:**" in (sections.description or "")
     assert message.view is not None
     [[button]] = [row["components"] for row in message.view.to_components()]
     assert button["custom_id"] == "sb:f:fu:dva-sec-001:0"
@@ -160,10 +163,23 @@ def test_an_explanation_is_an_embed_with_follow_up_buttons() -> None:
     assert re.fullmatch(FOLLOW_UP_TEMPLATE, button["custom_id"])
 
 
-def test_huge_explanations_are_cut_with_a_note_within_6000_characters() -> None:
-    [message] = render_reply(explanation(why="w" * 3000, text="t " * 3000))
-    assert_within_limits([message])
-    assert CUT_NOTE in "".join(f.value or "" for f in message.embeds[0].fields)
+def test_the_longest_explanation_a_bank_allows_is_split_not_cut() -> None:
+    longest = OptionFeedback(text="o " * 150, correct=False, chosen=False, why="w " * 300)
+    reply = replace(  # every part as long as knowledge.schema allows
+        explanation(text="t " * 750),
+        options=(replace(longest, correct=True), *[longest] * 5),
+        references=tuple(f"https://docs.aws.amazon.com/{'x' * 470}" for _ in range(10)),
+    )
+    messages = render_reply(reply)
+    assert_within_limits(messages)
+    shown = "".join(embed_text(e) for m in messages for e in m.embeds)
+    assert CUT_NOTE not in shown
+    assert shown.count("https://docs.aws.amazon.com/") == 10
+
+
+def embed_text(embed: discord.Embed) -> str:
+    fields = "".join(f"{f.name}{f.value}" for f in embed.fields)
+    return f"{embed.title or ''}{embed.description or ''}{fields}"
 
 
 def test_a_long_answer_is_split_and_keeps_its_disclaimer() -> None:

@@ -248,8 +248,9 @@ def owner_name_of(author: str) -> str:
     return author.removesuffix("'s quiz") if author.endswith("'s quiz") else ""
 
 
-def explanation_embed(reply: ExplanationReply, who: str = "") -> discord.Embed:
-    """The verdict, every option with why it is right or wrong, the trap and the takeaway."""
+def explanation_embeds(reply: ExplanationReply, who: str = "") -> list[discord.Embed]:
+    """The verdict and every option with why it is right or wrong; then the explanation, the
+    trap, the takeaway and the docs, in as many embeds as they need (nothing is cut)."""
     correct = ", ".join(letter(i) for i, o in enumerate(reply.options) if o.correct)
     verdict = VERDICTS[reply.verdict] if reply.verdict else "The answer"
     title = f"{who}: {verdict}" if who else verdict
@@ -258,11 +259,11 @@ def explanation_embed(reply: ExplanationReply, who: str = "") -> discord.Embed:
     for i, option in enumerate(reply.options):
         mark = "✅" if option.correct else "❌"
         picked = " (your answer)" if option.chosen else ""
-        name = clip(f"{mark} {letter(i)}) {option.text}", FIELD_NAME_LIMIT - len(picked), "…")
-        embed.add_field(name=name + picked, value=option.why or "\u200b", inline=False)
-    for label, text in explanation_parts(reply):
-        embed.add_field(name=label, value=text, inline=False)
-    return fit_embed(embed)
+        why = f"\n> {option.why}" if option.why else ""
+        embed.add_field(name=f"{mark} {letter(i)}{picked}", value=option.text + why, inline=False)
+    sections = "\n\n".join(f"**{label}:** {text}" for label, text in explanation_parts(reply))
+    more = [discord.Embed(description=part, colour=colour) for part in split(sections, 4000)]
+    return [fit_embed(embed), *(more if sections else [])]
 
 
 def answer_embeds(reply: AnswerReply) -> list[discord.Embed]:
@@ -302,7 +303,7 @@ def render_reply(
     if isinstance(reply, QuestionReply):
         return [question_message(reply, owner, owner_name, now)]
     if isinstance(reply, ExplanationReply):
-        return messages_of([explanation_embed(reply, who)])
+        return messages_of(explanation_embeds(reply, who))
     if isinstance(reply, FollowUpsReply):
         return text_messages("Ask next:", follow_ups_view(reply))
     if isinstance(reply, AnswerReply):
@@ -324,4 +325,4 @@ def explained_with_follow_ups(
     reply: ExplanationReply, follow_ups: FollowUpsReply, who: str = ""
 ) -> list[Outgoing]:
     """An explanation with its follow-up questions as buttons under it."""
-    return messages_of([explanation_embed(reply, who)], follow_ups_view(follow_ups))
+    return messages_of(explanation_embeds(reply, who), follow_ups_view(follow_ups))
