@@ -4,6 +4,7 @@ gateway) on 127.0.0.1, a real core on a SQLite file. Nothing reaches the interne
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -414,6 +415,66 @@ async def test_question_files_are_imported_by_managers_with_slash_import_or_by_o
 
 def caption(text: str = "CLF-C02 concepts") -> JSON:
     return {"name": "caption", "type": 3, "value": text}
+
+
+def long_bank() -> bytes:
+    """One item as long as knowledge.schema allows, pinging everyone if anything let it."""
+    words = lambda n: " ".join(["word"] * n)  # noqa: E731
+    options = [
+        {"text": f"Option {i} " + words(55), "correct": i == 0, "why": words(115)} for i in range(4)
+    ]
+    item = {
+        "id": "long-1",
+        "exam": "CLF-C02",
+        "domain": "Cloud Concepts",
+        "question": "@everyone <@&123456789012345678> " + words(190),
+        "options": options,
+        "explanation": words(295),
+        "trap": words(75),
+        "takeaway": words(75),
+        "references": [f"https://docs.aws.amazon.com/{'x' * 450}/{i}" for i in range(10)],
+    }
+    return json.dumps({"format": 1, "items": [item]}).encode()
+
+
+def counted(embed: JSON) -> int:
+    """An embed's characters as Discord counts them against the 6000 per message."""
+    fields = sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
+    parts = (embed.get("title"), embed.get("description"), (embed.get("footer") or {}).get("text"))
+    author = (embed.get("author") or {}).get("name")
+    return fields + sum(len(p or "") for p in (*parts, author))
+
+
+async def test_the_longest_imported_question_fits_discord_and_its_mentions_ping_no_one(
+    fake: FakeDiscord, database: Database, bank: Bank, notes: list[Note]
+) -> None:
+    dm = int(fake.dm_channel(BOB)["id"])
+    async with running(new_core(database, bank, notes), fake, DISCORD_ADMIN_IDS=BOB["id"]):
+        upload = fake.attachment("long.json", long_bank())
+        await fake.say("", BOB, dm, attachments=[upload])
+        await fake.wait_for(lambda: "Imported" in texts_in(fake, dm), what="the import summary")
+        quiz = await fake.interact(fake.slash("quiz", {"exam": "CLF-C02", "public": True}))
+        question = await next_question(fake, quiz)
+        while "@everyone" not in question["embeds"][0]["description"]:
+            press = fake.button(components(question)[0]["custom_id"], question)
+            question = await next_question(fake, await fake.interact(press))
+        shown = [m.group(2) for m in OPTION.finditer(question["embeds"][0]["description"])]
+        right = next(i for i, text in enumerate(shown) if text.startswith("Option 0 "))
+        press = fake.button(components(question)[right]["custom_id"], question)
+        messages = await replies_to(fake, await fake.interact(press), 2)
+    assert "Correct!" in embed_text(messages[0])
+    for message in fake.messages.values():
+        embeds = message.get("embeds", [])
+        assert len(message["content"]) <= 2000 and len(embeds) <= 10
+        assert sum(map(counted, embeds)) <= 6000
+        for embed in embeds:
+            assert len(embed.get("description", "")) <= 4096
+            assert all(len(f["value"]) <= 1024 for f in embed.get("fields", []))
+    shown = "".join(embed_text(m) for m in fake.messages.values())
+    assert "cut to fit" not in shown and shown.count("https://docs.aws.amazon.com/") >= 10
+    creating = [c for c in fake.calls if c.route.startswith(("POST", "PATCH")) and c.json]
+    payloads = [c.json for c in creating if isinstance(c.json, dict) and "embeds" in c.json]
+    assert payloads and all(p["allowed_mentions"] == {"parse": []} for p in payloads)
 
 
 # ---------------------------------------------------------------- study-group challenges
