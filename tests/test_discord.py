@@ -604,14 +604,16 @@ async def test_forged_or_odd_components_and_messages_never_stop_the_client(
 # ---------------------------------------------------------------- running it
 
 
-async def test_an_auto_sharded_client_answers_too(
+async def test_an_auto_sharded_client_runs_the_shards_it_is_given(
     fake: FakeDiscord, database: Database, bank: Bank, notes: list[Note]
 ) -> None:
-    async with running(new_core(database, bank, notes), fake, DISCORD_SHARDS="1") as client:
+    core = new_core(database, bank, notes)
+    async with running(core, fake, DISCORD_SHARDS="2", DISCORD_SHARD_IDS="1") as client:
         assert isinstance(client, ShardedStudyClient)
         help_ = await fake.interact(fake.slash("help"))
         (reply,) = await replies_to(fake, help_)
         assert reply["content"].startswith("Commands:") and is_ephemeral(reply)
+    assert [call.json["shard"] for call in fake.of("WS IDENTIFY")] == [[1, 2]]
 
 
 def clean_environment(tmp_path: Path) -> dict[str, str]:

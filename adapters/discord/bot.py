@@ -381,11 +381,15 @@ class StudyBot:
     # ------------------------------------------------------------ scheduled posts
 
     async def tick_forever(self) -> None:
+        """Every minute (from every process: the core's outbox leases keep posts single)."""
         assert isinstance(self, discord.Client)
         await self.wait_until_ready()
         while not self.is_closed():
             await asyncio.sleep(self.tick_seconds)
-            await self.tick()
+            try:
+                await self.tick()
+            except Exception:  # the next minute tries again; the loop must not die
+                log.exception("posting scheduled messages failed")
 
     async def tick(self) -> None:
         """Post what the core publishes on its own (daily challenges, their results), each
@@ -439,7 +443,8 @@ def build_client(
     }
     client: StudyClient | ShardedStudyClient
     if settings.sharded():
-        client = ShardedStudyClient(shard_count=settings.shard_count(), **common)
+        shards = settings.own_shards()
+        client = ShardedStudyClient(shard_count=settings.shard_count(), shard_ids=shards, **common)
     else:
         client = StudyClient(**common)
     client.setup_study(core, settings, stream_interval, tick_seconds)

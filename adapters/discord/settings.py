@@ -26,6 +26,7 @@ class DiscordSettings(BaseSettings):
     admin_role: str = Field(default="", validation_alias="DISCORD_ADMIN_ROLE")
     admin_ids: str = Field(default="", validation_alias="DISCORD_ADMIN_IDS")
     shards: str = Field(default="", validation_alias="DISCORD_SHARDS")
+    shard_ids: str = Field(default="", validation_alias="DISCORD_SHARD_IDS")
     guild_ids: str = Field(default="", validation_alias="DISCORD_GUILD_IDS")
 
     def token(self) -> str:
@@ -48,6 +49,12 @@ class DiscordSettings(BaseSettings):
         """A fixed shard count, or None to ask Discord for the recommended one ("auto")."""
         return ascii_number(self.shards.strip())
 
+    def own_shards(self) -> list[int] | None:
+        """The shards this process runs (DISCORD_SHARD_IDS), or None for all of them: several
+        processes on one database each run their own, so no event is answered twice."""
+        ids = sorted(int(part) for part in _ids(self.shard_ids))
+        return ids or None
+
     def problem(self) -> str | None:
         """A one-line description of what is missing or malformed, naming the variable."""
         if not self.token():
@@ -55,9 +62,16 @@ class DiscordSettings(BaseSettings):
         shards = self.shards.strip()
         if shards and shards.lower() != "auto" and not (self.shard_count() or 0) >= 1:
             return "DISCORD_SHARDS must be a number of shards (1 or more) or 'auto'."
+        count, own = self.shard_count(), self.own_shards()
+        if own is not None and (count is None or own[-1] >= count):
+            return (
+                "DISCORD_SHARD_IDS needs DISCORD_SHARDS set to the total number of shards, "
+                "and every id below it (0 to DISCORD_SHARDS - 1)."
+            )
         for name, value in (
             ("DISCORD_ADMIN_IDS", self.admin_ids),
             ("DISCORD_GUILD_IDS", self.guild_ids),
+            ("DISCORD_SHARD_IDS", self.shard_ids),
         ):
             if any(ascii_number(part) is None for part in _parts(value)):
                 return f"{name} must be Discord ids (digits) separated by commas."
