@@ -51,7 +51,6 @@ from bot.types import (
     QuestionReply,
     Reply,
     Text,
-    TextReply,
 )
 
 log = logging.getLogger(__name__)
@@ -216,7 +215,7 @@ class StudyBot:
         if attachment.size > MAX_DOCUMENT_BYTES:
             await replies.notice(TOO_LARGE)
             return
-        await replies.defer(context.private(TextReply(text="")))
+        await replies.defer(context.private_by_default())
         content = await attachment.read()
         event = Document(
             **context.event(), filename=attachment.filename, content=content, caption=caption
@@ -240,7 +239,7 @@ class StudyBot:
         context = replace(context, public=public)
         event = AnswerChoice(**context.event(), choices=positions, question_ref=ref)
         # slow? acknowledge the press; the question stays the response's message to edit
-        private = context.private(TextReply(text=""))
+        private = context.private_by_default()
         timer = asyncio.create_task(replies.defer_later(DEFER_AFTER, private, thinking=False))
         try:
             result = await self.in_order(context, self.core.handle(event))
@@ -273,7 +272,7 @@ class StudyBot:
         """Send `event` to the core and its replies back, deferring slow work in time and
         streaming a model's answer into the deferred message."""
         replies = replies or InteractionReplies(interaction)
-        private = context.private(TextReply(text=""))
+        private = context.private_by_default()
         if slow:
             await replies.defer(private)
         timer = asyncio.create_task(replies.defer_later(DEFER_AFTER, private, thinking=True))

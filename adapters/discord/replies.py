@@ -61,6 +61,11 @@ class Context:
             return False
         return reply.audience is Audience.asker or not self.public
 
+    def private_by_default(self) -> bool:
+        """Whether replies the core addresses to the chat are still for the asker alone
+        (a deferral must choose before the replies exist)."""
+        return self.in_guild and not self.public
+
     def who(self) -> str:
         """A name for verdicts and results others see, in a server's public replies."""
         return self.user_name if self.in_guild and self.public else ""
@@ -218,7 +223,7 @@ class Stream:
         self.context = context
         self.interval = interval
         self.message: Sent | None = None
-        self.private = context.private(TextReply(text=""))
+        self.private = context.private_by_default()
         self.shown = ""
         self.last = 0.0
 
