@@ -24,7 +24,7 @@ from bot.core import Core
 from bot.followups import DISCLAIMER
 from bot.llm import LLMComposer
 from bot.storage.database import Database
-from bot.storage.models import Answer, DailyAnswer, ImportedItem
+from bot.storage.models import AdapterState, Answer, DailyAnswer, ImportedItem
 from bot.study import StudyIndex
 from knowledge.bank import Bank
 from knowledge.notes import Note
@@ -227,6 +227,21 @@ async def test_asking_for_a_public_quiz_mid_quiz_leaves_the_running_one_private(
         press = fake.button(components(question)[right]["custom_id"], question)
         verdict, *_ = await replies_to(fake, await fake.interact(press))
     assert is_ephemeral(verdict) and "Correct!" in embed_text(verdict)
+
+
+async def test_forget_also_deletes_what_the_adapter_kept_about_a_quiz(
+    fake: FakeDiscord, database: Database, bank: Bank, notes: list[Note]
+) -> None:
+    async with running(new_core(database, bank, notes), fake):
+        quiz = await fake.interact(fake.slash("quiz", {"domains": "security", "public": True}))
+        await next_question(fake, quiz)
+        with database.session() as db:
+            assert db.exec(select(AdapterState)).all()  # this quiz is public
+        forget = await fake.interact(fake.slash("forget", {"confirm": "confirm"}))
+        (done,) = await replies_to(fake, forget)
+        assert is_ephemeral(done) and done["content"].startswith("Done")
+    with database.session() as db:
+        assert not db.exec(select(AdapterState)).all()
 
 
 async def test_choose_two_is_answered_with_a_select_menu_in_a_dm(
