@@ -37,6 +37,7 @@ from bot.types import (
     FollowUp,
     FollowUpsReply,
     ImageReply,
+    LeaderboardReply,
     Mode,
     OptionFeedback,
     QuestionReply,
@@ -211,6 +212,13 @@ def test_an_image_goes_as_a_file(tmp_path: Path) -> None:
     chart.write_bytes(b"png")
     [message] = render_reply(ImageReply(path=chart, caption="Accuracy"))
     assert isinstance(message.kwargs()["file"], discord.File)
+
+
+def test_an_empty_leaderboard_says_so_once_under_its_title() -> None:
+    [message] = render_reply(LeaderboardReply(title="Leaderboard, all time", rows=()))
+    (embed,) = message.embeds
+    assert embed.title == "Leaderboard, all time"
+    assert embed.description == "No answers yet."
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

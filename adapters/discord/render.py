@@ -311,7 +311,8 @@ def render_reply(
     if isinstance(reply, QuizResultReply):
         return messages_of(result_embeds(reply, who))
     if isinstance(reply, LeaderboardReply):
-        return messages_of(long_embeds(reply.title, render(reply).split("\n", 1)[-1]))
+        body = render(reply).split("\n", 1)[1] if reply.rows else "No answers yet."
+        return messages_of(long_embeds(reply.title, body))
     if isinstance(reply, StatsReply):
         return messages_of(long_embeds("Your progress", render(reply)))
     if isinstance(reply, ImageReply | FileReply):
