@@ -1,12 +1,12 @@
 """What every chat platform's adapter needs, written once.
 
-A platform adapter subclasses `ChatSender` and implements only what is truly its own: send and
-edit a message, send a question natively, send a file or an image, send something only the
-asker sees, and render a reply in its markup. The rest lives here: batching short texts into
-one message, pairing an explanation with its follow-up buttons, pacing a streamed answer by
-editing one message, routing replies by `Audience`, turning a press answered only by notices
-into a private notice, deciding who owns a question, keeping each user's updates in order, and
-the scheduled-post loop.
+A platform adapter subclasses `ReplySender` (or `ChatSender`, its form for text markup) and
+implements only what is truly its own: render a reply, send and edit a message, send a
+question natively, send a file or an image, send something only the asker sees. The rest
+lives here: batching short texts into one message, pairing an explanation with its follow-up
+buttons, pacing a streamed answer by editing one message, routing replies by `Audience`,
+turning a press answered only by notices into a private notice, deciding who owns a
+question, keeping each user's updates in order, and the scheduled-post loop.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from bot.types import (
 
 log = logging.getLogger(__name__)
 M = TypeVar("M")  # a platform's handle on a sent message, for editing it
+R = TypeVar("R")  # a reply in a platform's rendered form (markup, a list of messages)
 
 EVERYONE = "0"  # the owner of a question every member answers (a group's daily challenge)
 FOREIGN_QUESTION = "This question is for another member. Send /quiz to get your own."
@@ -125,12 +126,123 @@ def may_answer(owner: str, user_id: str) -> bool:
 # ---------------------------------------------------------------- sending
 
 
-class ChatSender(ABC, Generic[M]):
-    """Sends a list of replies to one target; subclasses implement the platform hooks."""
+class ReplySender(ABC, Generic[M, R]):
+    """Sends a list of replies in order, in whatever form a platform renders them (`R`: a
+    markup string on Telegram, a list of messages with embeds and buttons on Discord).
+
+    The order of work is the same on every platform, so it lives here: consecutive short
+    texts of the same visibility go out as one message (groups allow 20 a minute), an
+    explanation carries the follow-up buttons that follow it, and a streamed answer is
+    finished in the message that streamed it. A subclass renders and transports.
+    """
+
+    # ------------------------------------------------------------ platform hooks
+
+    @abstractmethod
+    def visibility(self, reply: Reply) -> bool:
+        """Whether only the asker may see `reply`; a batch only joins replies that agree."""
+
+    def private_by_default(self) -> bool:
+        """Whether what is sent before the replies exist (a streamed answer) is for the
+        asker alone."""
+        return False
+
+    @abstractmethod
+    def render(self, reply: Reply) -> R:
+        """`reply` in the platform's form."""
+
+    @abstractmethod
+    def render_notices(self, notices: Sequence[Reply]) -> R:
+        """Short texts (see `is_notice`) joined into one message's worth."""
+
+    @abstractmethod
+    def render_partial(self, text: str) -> R:
+        """A streamed answer so far, short enough for one message."""
+
+    @abstractmethod
+    def per_message(self, rendered: R) -> list[R]:
+        """`rendered` cut into parts that each fit one message (the first replaces a
+        streamed message, the rest follow it)."""
+
+    @abstractmethod
+    async def send_rendered(self, rendered: R, private: bool) -> M | None:
+        """Send `rendered` (in as many messages as it needs); the last message, if the
+        platform gives a handle to edit it."""
+
+    @abstractmethod
+    async def edit_rendered(self, message: M, rendered: R) -> None:
+        """Replace a sent message with `rendered`, which fits one message."""
+
+    @abstractmethod
+    async def send_explained(
+        self, explanation: ExplanationReply, follow_ups: FollowUpsReply, private: bool
+    ) -> None:
+        """An explanation with the follow-up questions as buttons under it."""
+
+    async def send_notices(self, notices: Sequence[Reply], private: bool) -> None:
+        """A batch of short texts, as one message."""
+        await self.send_rendered(self.render_notices(notices), private)
+
+    async def deliver(self, reply: Reply, private: bool) -> None:
+        """One reply that is not batched, paired or streamed."""
+        await self.send_rendered(self.render(reply), private)
+
+    # ------------------------------------------------------------ shared behaviour
+
+    async def send(self, replies: Sequence[Reply], stream: Stream[M, R] | None = None) -> None:
+        """All replies in order: batched, paired and streamed as the class says."""
+        batch: list[Reply] = []
+        batch_private = False
+        index = 0
+        while index < len(replies):
+            reply = replies[index]
+            private = self.visibility(reply)
+            following = replies[index + 1] if index + 1 < len(replies) else None
+            if is_notice(reply) and (not batch or private == batch_private):
+                batch.append(reply)
+                batch_private = private
+                index += 1
+                continue
+            await self._flush(batch, batch_private)
+            if is_notice(reply):
+                continue  # a notice of the other visibility starts the next batch
+            if isinstance(reply, ExplanationReply) and isinstance(following, FollowUpsReply):
+                await self.send_explained(reply, following, private)
+                index += 2
+                continue
+            await self.send_one(reply, stream)
+            index += 1
+        await self._flush(batch, batch_private)
+
+    async def _flush(self, batch: list[Reply], private: bool) -> None:
+        if batch:
+            await self.send_notices(batch, private)
+            batch.clear()
+
+    async def send_one(self, reply: Reply, stream: Stream[M, R] | None = None) -> None:
+        """One reply; a model's answer replaces the message it streamed into, unless it is
+        for other eyes than the streamed message was."""
+        private = self.visibility(reply)
+        if (
+            isinstance(reply, AnswerReply)
+            and stream is not None
+            and stream.private == private
+            and await stream.finish(self.render(reply))
+        ):
+            return
+        await self.deliver(reply, private)
+
+
+class ChatSender(ReplySender[M, str]):
+    """A platform whose replies are text in a markup (Telegram's HTML), with buttons,
+    questions, files and images sent natively; subclasses implement the platform hooks.
+
+    Visibility is not a flag on a message here: a reply for the asker alone goes by
+    another route (`send_privately`, e.g. a private chat)."""
 
     #: Whether the platform can show a short notice to the asker alone in a conversation
-    #: (Discord: an ephemeral reply). Where it cannot (Telegram, outside a button press),
-    #: an asker-only notice is posted in the chat, quoting the asker.
+    #: (an ephemeral reply). Where it cannot (Telegram, outside a button press), an
+    #: asker-only notice is posted in the chat, quoting the asker.
     private_notices = False
 
     def __init__(self, target: Target) -> None:
@@ -172,7 +284,7 @@ class ChatSender(ABC, Generic[M]):
     async def send_privately(self, reply: Reply) -> None:
         """`reply` so that only the asker sees it (a private message, an ephemeral reply)."""
 
-    # ------------------------------------------------------------ shared behaviour
+    # ------------------------------------------------------------ the generic hooks, in markup
 
     def goes_privately(self, reply: Reply) -> bool:
         """Asker-only replies in a group: notices where the platform can, everything else."""
@@ -180,44 +292,49 @@ class ChatSender(ABC, Generic[M]):
             return False
         return self.private_notices or not is_notice(reply)
 
-    async def send(self, replies: Sequence[Reply], stream: Stream[M] | None = None) -> None:
-        """All replies in order; an explanation carries the follow-up buttons that follow it,
-        and consecutive short texts go out as one message (groups allow 20 a minute)."""
-        batch: list[str] = []
-        index = 0
-        while index < len(replies):
-            reply = replies[index]
-            following = replies[index + 1] if index + 1 < len(replies) else None
-            if is_notice(reply) and not self.goes_privately(reply):
-                batch.append(self.markup(reply))
-                index += 1
-                continue
-            await self._flush(batch)
-            if isinstance(reply, ExplanationReply) and isinstance(following, FollowUpsReply):
-                await self.send_text(self.markup(reply), following)
-                index += 2
-                continue
-            await self.send_one(reply, stream)
-            index += 1
-        await self._flush(batch)
+    def visibility(self, reply: Reply) -> bool:
+        return self.goes_privately(reply)
 
-    async def _flush(self, batch: list[str]) -> None:
-        if batch:
-            await self.send_text("\n\n".join(batch))
-            batch.clear()
+    def render(self, reply: Reply) -> str:
+        return self.markup(reply)
 
-    async def send_one(self, reply: Reply, stream: Stream[M] | None = None) -> None:
-        """One reply, natively where the platform can, as markup otherwise."""
-        if self.goes_privately(reply):
+    def render_notices(self, notices: Sequence[Reply]) -> str:
+        return "\n\n".join(self.markup(notice) for notice in notices)
+
+    def render_partial(self, text: str) -> str:
+        return self.partial(text)
+
+    def per_message(self, rendered: str) -> list[str]:
+        return self.pieces(rendered)
+
+    async def send_rendered(self, rendered: str, private: bool) -> M:
+        return await self.send_text(rendered)
+
+    async def edit_rendered(self, message: M, rendered: str) -> None:
+        await self.edit_text(message, rendered)
+
+    async def send_explained(
+        self, explanation: ExplanationReply, follow_ups: FollowUpsReply, private: bool
+    ) -> None:
+        """In the chat, whoever it is for: the buttons are the chat's to press."""
+        await self.send_text(self.markup(explanation), follow_ups)
+
+    async def send_notices(self, notices: Sequence[Reply], private: bool) -> None:
+        """Notices for the asker alone go one by one by the private route."""
+        if not private:
+            await self.send_text(self.render_notices(notices))
+            return
+        for notice in notices:
+            await self.send_privately(notice)
+
+    async def deliver(self, reply: Reply, private: bool) -> None:
+        """Natively where the platform can, as markup otherwise."""
+        if private:
             await self.send_privately(reply)
         elif isinstance(reply, QuestionReply):
             await self.send_question(reply)
         elif isinstance(reply, FollowUpsReply):
             await self.send_text(self.markup(reply), reply)
-        elif isinstance(reply, AnswerReply):
-            text = self.markup(reply)
-            if stream is None or not await stream.finish(text):
-                await self.send_text(text)
         elif isinstance(reply, ImageReply):
             await self.send_image(reply)
         elif isinstance(reply, FileReply):
@@ -226,18 +343,23 @@ class ChatSender(ABC, Generic[M]):
             await self.send_text(self.markup(reply))
 
 
-class Stream(Generic[M]):
-    """A streamed answer: one message, edited at a steady pace that respects rate limits."""
+class Stream(Generic[M, R]):
+    """A streamed answer: one message, edited at a steady pace that respects the platform's
+    rate limits, then replaced by the final answer. `started` runs before the first partial
+    is sent (Telegram acknowledges a button press; Discord defers an interaction, so the
+    partial becomes its response)."""
 
     def __init__(
         self,
-        sender: ChatSender[M],
+        sender: ReplySender[M, R],
         interval: float,
         started: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.sender = sender
         self.interval = interval
         self.started = started
+        self.private = sender.private_by_default()
+        self.opened = False
         self.message: M | None = None
         self.shown = ""
         self.last = 0.0
@@ -246,25 +368,27 @@ class Stream(Generic[M]):
         """The core's progress callback: send the first partial, then edit no faster than
         `interval`; partials that arrive in between are skipped (the final edit catches up)."""
         now = time.monotonic()
-        if self.message is None:
+        if not self.opened:
             if self.started:
                 await self.started()
-            self.message = await self.sender.send_text(self.sender.partial(partial))
-        elif partial == self.shown or now - self.last < self.interval:
-            return
+            rendered = self.sender.render_partial(partial)
+            self.message = await self.sender.send_rendered(rendered, self.private)
+            self.opened = True
+        elif self.message is None or partial == self.shown or now - self.last < self.interval:
+            return  # no handle to edit (the platform gave none), unchanged, or too soon
         else:
-            await self.sender.edit_text(self.message, self.sender.partial(partial))
+            await self.sender.edit_rendered(self.message, self.sender.render_partial(partial))
         self.shown, self.last = partial, now
 
-    async def finish(self, text: str) -> bool:
-        """Replace the streamed message with the final markup; False if nothing streamed."""
+    async def finish(self, rendered: R) -> bool:
+        """Replace the streamed message with the final answer; False if nothing streamed."""
         if self.message is None:
             return False
-        first, *rest = self.sender.pieces(text)
+        first, *rest = self.sender.per_message(rendered)
         await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - self.last)))
-        await self.sender.edit_text(self.message, first)
-        for piece in rest:
-            await self.sender.send_text(piece)
+        await self.sender.edit_rendered(self.message, first)
+        for part in rest:
+            await self.sender.send_rendered(part, self.private)
         return True
 
 
@@ -274,7 +398,7 @@ class Stream(Generic[M]):
 async def converse(
     core: Core,
     event: Event,
-    sender: ChatSender[M],
+    sender: ReplySender[M, R],
     interval: float,
     started: Callable[[], Awaitable[None]] | None = None,
 ) -> list[Reply]:
@@ -289,7 +413,7 @@ async def converse(
 async def press(
     core: Core,
     event: ButtonPress | AnswerChoice,
-    sender: ChatSender[M],
+    sender: ReplySender[M, R],
     interval: float,
     acknowledge: Callable[[], Awaitable[None]],
     notify: Callable[[str], Awaitable[None]],

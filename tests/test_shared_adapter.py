@@ -4,6 +4,7 @@ sender that only records what a platform would have been asked to do."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from adapters.shared import (
     EVERYONE,
     ChatSender,
+    ReplySender,
     Stream,
     Target,
     UserOrder,
@@ -27,6 +29,7 @@ from adapters.text import render
 from bot.core import Core
 from bot.types import (
     AnswerChoice,
+    AnswerReply,
     Audience,
     ButtonPress,
     ChatKind,
@@ -197,6 +200,68 @@ async def test_a_stream_sends_once_then_edits_and_finishes_in_pieces() -> None:
         ("text", "ld: done"),
     ]
     assert not await Stream(sender, interval=0.0).finish("nothing streamed")
+
+
+class Posting(ReplySender[int, list[str]]):
+    """A platform like Discord: a reply is a list of messages, each posted privately or not."""
+
+    def __init__(self, public: bool) -> None:
+        self.public = public
+        self.calls: list[tuple[str, str]] = []
+
+    def visibility(self, reply: Reply) -> bool:
+        return reply.audience is Audience.asker or not self.public
+
+    def private_by_default(self) -> bool:
+        return not self.public
+
+    def render(self, reply: Reply) -> list[str]:
+        return render(reply).split("\n\n")
+
+    def render_notices(self, notices: Sequence[Reply]) -> list[str]:
+        return ["+".join(render(notice) for notice in notices)]
+
+    def render_partial(self, text: str) -> list[str]:
+        return [text]
+
+    def per_message(self, rendered: list[str]) -> list[list[str]]:
+        return [[message] for message in rendered]
+
+    async def send_rendered(self, rendered: list[str], private: bool) -> int:
+        for message in rendered:
+            self.calls.append(("private" if private else "public", message))
+        return len(self.calls)
+
+    async def edit_rendered(self, message: int, rendered: list[str]) -> None:
+        self.calls.append(("edit", f"{message}:{rendered[0]}"))
+
+    async def send_explained(
+        self, explanation: ExplanationReply, follow_ups: FollowUpsReply, private: bool
+    ) -> None:
+        await self.send_rendered(["explained with buttons"], private)
+
+
+async def test_only_notices_anyone_sees_alike_share_a_message() -> None:
+    sender = Posting(public=True)
+    mine = HintReply(text="Got it", audience=Audience.asker)
+    await sender.send([TextReply(text="a"), TextReply(text="b"), mine, mine, TextReply(text="c")])
+    assert sender.calls == [("public", "a+b"), ("private", "Got it+Got it"), ("public", "c")]
+
+
+async def test_a_streamed_answer_in_many_messages_replaces_the_streamed_one_privately() -> None:
+    sender = Posting(public=False)
+    stream = Stream(sender, interval=0.0)
+    await stream.progress("Thinking")
+    answer = AnswerReply(
+        question="Why?", text="First.\n\nSecond.", sources=(), disclaimer="Check.",
+        mode="extractive", covered=True,
+    )  # fmt: skip
+    await sender.send([answer], stream)
+    assert sender.calls == [
+        ("private", "Thinking"),
+        ("edit", "1:First."),  # the streamed message becomes the answer's first message
+        ("private", "Second.\n⚠ Check."),  # the rest follows it, as private as it was
+    ]
 
 
 async def test_one_users_updates_run_in_order_while_others_go_on() -> None:

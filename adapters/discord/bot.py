@@ -28,7 +28,6 @@ from adapters.discord.replies import (
     Context,
     InteractionReplies,
     Sender,
-    Stream,
 )
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.views import DYNAMIC_ITEMS
@@ -250,7 +249,7 @@ class StudyBot:
             await replies.notice(notice)
             return
         await replies.remove_buttons()
-        await Sender(replies, context, self.core.clock()).send(result)
+        await Sender(replies, context, self.core.now).send(result)
 
     async def on_follow_up(self, interaction: discord.Interaction, data: str) -> None:
         """A suggested follow-up question: answered (and streamed) by the core's model."""
@@ -276,14 +275,15 @@ class StudyBot:
         if slow:
             await replies.defer(private)
         timer = asyncio.create_task(replies.defer_later(DEFER_AFTER, private, thinking=True))
-        stream = Stream(replies, context, self.stream_interval)
+        sender = Sender(replies, context, self.core.now)
+        stream = sender.stream(self.stream_interval)
         try:
             result = await self.in_order(context, self.core.handle(event, stream.progress))
         finally:
             timer.cancel()
         if on_result is not None:
             on_result(result)
-        await Sender(replies, context, self.core.clock()).send(result, stream)
+        await sender.send(result, stream)
         await replies.finish()
 
     async def in_order(self, context: Context, work: Any) -> list[Reply]:
@@ -356,9 +356,10 @@ class StudyBot:
         if event is None:
             await replies.post(text_messages(TOO_LARGE)[0], private=False)
             return
-        stream = Stream(replies, context, self.stream_interval)
+        sender = Sender(replies, context, self.core.now)
+        stream = sender.stream(self.stream_interval)
         result = await self.in_order(context, self.core.handle(event, stream.progress))
-        await Sender(replies, context, self.core.clock()).send(result, stream)
+        await sender.send(result, stream)
 
     async def message_event(
         self, message: discord.Message, context: Context, text: str
@@ -405,7 +406,7 @@ class StudyBot:
             user_name="",
             public=True,
         )
-        await Sender(ChannelReplies(channel), context, self.core.clock()).send(delivery.replies)
+        await Sender(ChannelReplies(channel), context, self.core.now).send(delivery.replies)
 
 
 def foreign_notice(message: discord.Message | None) -> str:

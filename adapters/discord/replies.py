@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 import discord
@@ -26,8 +26,8 @@ from adapters.discord.render import (
     render_reply,
     text_messages,
 )
+from adapters.shared import ReplySender, Stream
 from bot.types import (
-    AnswerReply,
     Audience,
     ChatKind,
     ExplanationReply,
@@ -214,83 +214,21 @@ class ChannelReplies:
         return await self.channel.send(**text_messages(note)[0].kwargs())
 
 
-class Stream:
-    """A streamed answer: one message, edited no faster than `interval` (Discord's edit
-    limits), then replaced by the final answer."""
+class Sender(ReplySender[Sent, list[Outgoing]]):
+    """Discord's rendering for the shared sender: a reply is a list of messages (content,
+    embeds, components, a file), each posted privately or to the channel as `Context.private`
+    decides; the batching, pairing and streaming are `ReplySender`'s."""
 
-    def __init__(self, replies: Replies, context: Context, interval: float) -> None:
+    def __init__(self, replies: Replies, context: Context, clock: Callable[[], datetime]) -> None:
         self.replies = replies
         self.context = context
-        self.interval = interval
-        self.message: Sent | None = None
-        self.private = context.private_by_default()
-        self.shown = ""
-        self.last = 0.0
+        self.clock = clock  # read when a reply is rendered: a question's time left is exact
 
-    async def progress(self, partial: str) -> None:
-        """The core's progress callback; partials between edits are skipped."""
-        now = time.monotonic()
-        if self.message is None and not self.last:
-            if isinstance(self.replies, InteractionReplies):
-                await self.replies.defer(self.private)
-            self.message = await self.replies.post(
-                Outgoing(content=partial_content(partial)), self.private
-            )
-        elif self.message is None or partial == self.shown or now - self.last < self.interval:
-            return
-        else:
-            await self.replies.edit(self.message, Outgoing(content=partial_content(partial)))
-        self.shown, self.last = partial, now
+    def visibility(self, reply: Reply) -> bool:
+        return self.context.private(reply)
 
-    async def finish(self, messages: list[Outgoing]) -> bool:
-        """Replace the streamed message with the final one; False if nothing streamed."""
-        if self.message is None:
-            return False
-        await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - self.last)))
-        first, *rest = messages
-        await self.replies.edit(self.message, first)
-        for out in rest:
-            await self.replies.post(out, self.private)
-        return True
-
-
-class Sender:
-    """Renders replies in order: short texts of the same visibility go out as one message, an
-    explanation carries the follow-up buttons that follow it, a streamed answer is finished
-    in place."""
-
-    def __init__(self, replies: Replies, context: Context, now: datetime | None = None) -> None:
-        self.replies = replies
-        self.context = context
-        self.now = now
-
-    async def send(self, replies: Sequence[Reply], stream: Stream | None = None) -> None:
-        batch: list[str] = []
-        batch_private = False
-        index = 0
-        while index < len(replies):
-            reply = replies[index]
-            private = self.context.private(reply)
-            following = replies[index + 1] if index + 1 < len(replies) else None
-            if isinstance(reply, TextReply | HintReply) and (not batch or private == batch_private):
-                batch.append(reply.text)
-                batch_private = private
-                index += 1
-                continue
-            await self._flush(batch, batch_private)
-            if isinstance(reply, TextReply | HintReply):
-                continue  # a notice of the other visibility starts the next batch
-            if isinstance(reply, ExplanationReply) and isinstance(following, FollowUpsReply):
-                messages = explained_with_follow_ups(reply, following, self.context.who())
-                index += 2
-            else:
-                messages = self.render(reply)
-                index += 1
-                if isinstance(reply, AnswerReply) and stream and await stream.finish(messages):
-                    continue
-            for out in messages:
-                await self.replies.post(out, private)
-        await self._flush(batch, batch_private)
+    def private_by_default(self) -> bool:
+        return self.context.private_by_default()
 
     def render(self, reply: Reply) -> list[Outgoing]:
         owner_name = self.context.user_name if self.context.in_guild else ""
@@ -299,11 +237,39 @@ class Sender:
             owner=self.context.user_id,
             owner_name=owner_name,
             who=self.context.who(),
-            now=self.now,
+            now=self.clock(),
         )
 
-    async def _flush(self, batch: list[str], private: bool) -> None:
-        if batch:
-            for out in text_messages("\n\n".join(batch)):
-                await self.replies.post(out, private)
-            batch.clear()
+    def render_notices(self, notices: Sequence[Reply]) -> list[Outgoing]:
+        texts = (n.text for n in notices if isinstance(n, TextReply | HintReply))
+        return text_messages("\n\n".join(texts))
+
+    def render_partial(self, text: str) -> list[Outgoing]:
+        return [Outgoing(content=partial_content(text))]
+
+    def per_message(self, rendered: list[Outgoing]) -> list[list[Outgoing]]:
+        return [[out] for out in rendered]
+
+    async def send_rendered(self, rendered: list[Outgoing], private: bool) -> Sent | None:
+        sent: Sent | None = None
+        for out in rendered:
+            sent = await self.replies.post(out, private)
+        return sent
+
+    async def edit_rendered(self, message: Sent, rendered: list[Outgoing]) -> None:
+        """`rendered` is one message here: a partial, or one part from `per_message`."""
+        await self.replies.edit(message, rendered[0])
+
+    async def send_explained(
+        self, explanation: ExplanationReply, follow_ups: FollowUpsReply, private: bool
+    ) -> None:
+        messages = explained_with_follow_ups(explanation, follow_ups, self.context.who())
+        await self.send_rendered(messages, private)
+
+    def stream(self, interval: float) -> Stream[Sent, list[Outgoing]]:
+        """A streamed answer edited no faster than `interval` (Discord: 5 edits per 5 s); an
+        interaction is deferred before the first partial, which then replaces the deferral."""
+        started = None
+        if isinstance(self.replies, InteractionReplies):
+            started = partial(self.replies.defer, self.context.private_by_default())
+        return Stream(self, interval, started)
