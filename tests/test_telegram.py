@@ -439,6 +439,7 @@ async def test_group_admins_import_questions_and_members_cannot(
     async with running(new_core(database, bank, notes), fake):
         fake.say(group, BOB, "", document=document, caption=caption)
         await sent(fake, "Only admins")
+        assert fake.of("getFile") == []  # a member's file is not even downloaded
         fake.say(group, ALICE, "", document=document | {"file_size": len(content)}, caption=caption)
         fake.say(group, CAROL, "", document=document)  # not addressed to the bot: left alone
         fake.say(group, ALICE, "/help")

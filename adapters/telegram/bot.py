@@ -479,9 +479,11 @@ class StudyBot:
             hint = f"{document.file_name or 'That file'} is too large; split it under 2 MB."
             await self.sender(context.bot, target).html(esc(hint))
             return
-        file = await retrying(document.get_file, self.retry_delay)
-        content = bytes(await retrying(file.download_as_bytearray, self.retry_delay))
         admin = await self.is_admin(context.bot, target)
+        content = b""  # a non-admin is refused by the core whatever the file holds
+        if admin:
+            file = await retrying(document.get_file, self.retry_delay)
+            content = bytes(await retrying(file.download_as_bytearray, self.retry_delay))
         event = Document(
             **self.event(target, admin),
             filename=document.file_name or "upload",
