@@ -17,6 +17,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from knowledge.catalog import EXAMS
@@ -36,6 +37,8 @@ MAX_TAG = 50
 MAX_REFERENCE = 500
 MAX_TAGS = 20
 MAX_REFERENCES = 10
+MAX_WRITTEN_ANSWER = 1000  # characters; the word range below is the real rule
+WRITTEN_WORDS = (40, 120)  # a written follow-up answer: the point first, then why
 
 
 def _text(limit: int) -> StringConstraints:
@@ -92,6 +95,38 @@ class Option(BaseModel):
         )
 
 
+class WrittenAnswer(BaseModel):
+    """An answer written for one suggested follow-up question, shown at once when tapped.
+
+    `question` repeats the follow-up it answers, word for word: the loader checks it, so an
+    answer can never drift to another question when follow-ups are edited or reordered.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: FollowUpText
+    answer: str = Field(min_length=1, max_length=MAX_WRITTEN_ANSWER)
+    sources: list[ReferenceText] = Field(min_length=1, max_length=MAX_REFERENCES)
+
+    @field_validator("answer")
+    @classmethod
+    def _answer_length(cls, value: str) -> str:
+        value = " ".join(value.split())
+        words = len(value.split())
+        low, high = WRITTEN_WORDS
+        if not low <= words <= high:
+            raise ValueError(f"a written answer has {low} to {high} words, this one has {words}")
+        return _without_letter_reference(value)
+
+    @field_validator("sources")
+    @classmethod
+    def _https_sources(cls, value: list[str]) -> list[str]:
+        for source in value:
+            if not source.startswith("https://"):
+                raise ValueError(f"a source must be an https URL, got {source!r}")
+        return value
+
+
 class Item(BaseModel):
     """One practice question with everything a student sees after answering it.
 
@@ -118,6 +153,9 @@ class Item(BaseModel):
     references: list[ReferenceText] = Field(
         default_factory=list, max_length=MAX_REFERENCES, validate_default=True
     )
+    # Optional: answers written for the follow-ups, in their order (format 1 files without
+    # them load as before, and their follow-ups are answered from the study material).
+    follow_up_answers: list[WrittenAnswer] = Field(default_factory=list, max_length=3)
 
     @field_validator("id")
     @classmethod
@@ -213,6 +251,24 @@ class Item(BaseModel):
     @classmethod
     def _takeaway(cls, value: str, info: ValidationInfo) -> str:
         return _required_text(value, info, "the key takeaway")
+
+    @model_validator(mode="after")
+    def _answers_match_follow_ups(self) -> Item:
+        for position, written in enumerate(self.follow_up_answers):
+            asked = self.follow_ups[position] if position < len(self.follow_ups) else None
+            if written.question != asked:
+                raise ValueError(
+                    f"follow_up_answers[{position}] answers {written.question!r}, but "
+                    f"follow-up {position + 1} is {asked!r}: keep them in the same order"
+                )
+        return self
+
+    def written_answer(self, index: int) -> WrittenAnswer | None:
+        """The answer written for follow-up `index`, if the bank has one."""
+        for written in self.follow_up_answers:
+            if index < len(self.follow_ups) and written.question == self.follow_ups[index]:
+                return written
+        return None
 
     def correct_indices(self) -> list[int]:
         return [i for i, option in enumerate(self.options) if option.correct]
