@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from bot.storage.models import Report, User
 from knowledge.bank import Bank
 from knowledge.catalog import EXAMS
+from knowledge.reviews import oldest
 from knowledge.schema import Item
 
 
@@ -26,6 +27,7 @@ def bank_summary(bank: Bank, notes: int, imported: Sequence[Item] = ()) -> dict[
             "choose_n": sum(item.choose > 1 for item in items),
             "imported": sum(item.id in imported_ids for item in items),
             "domains": {name: per_domain[name] for name in exam.domain_names()},
+            "oldest_review": oldest(item.reviewed for item in items),
         }
     return {"exams": exams, "notes": notes}
 

@@ -1,7 +1,8 @@
 """Study notes: short concept pages that sit beside the questions in the searchable corpus.
 
 A note is a Markdown file under `knowledge/notes/` with YAML front matter (`id`, `title`,
-`exams`, `tags`, `references`) and a body of 150-400 words split into `## ` sections.
+`exams`, `tags`, `references`, and `reviewed`: the month it was last checked) and a body of
+150-400 words split into `## ` sections.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import re
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from knowledge.catalog import EXAMS
 from knowledge.loader import BankError, BankProblem
+from knowledge.reviews import review_month
 
 NOTES_DIR = Path(__file__).parent / "notes"
 MIN_WORDS, MAX_WORDS = 150, 400
@@ -28,7 +30,9 @@ class Note(BaseModel):
     exams: list[str] = Field(min_length=1)
     tags: list[str] = Field(min_length=1)
     references: list[str] = Field(min_length=1)
+    reviewed: str | None = None  # "YYYY-MM"; every shipped note has one (tests/test_reviewed.py)
     body: str
+    _source: tuple[str, int] = PrivateAttr(default=("", 1))
 
     @field_validator("exams")
     @classmethod
@@ -37,6 +41,16 @@ class Note(BaseModel):
         if unknown:
             raise ValueError(f"unknown exam(s) {unknown}; known: {', '.join(EXAMS)}")
         return value
+
+    @field_validator("reviewed", mode="before")
+    @classmethod
+    def _review_month(cls, value: object) -> str | None:
+        return None if value is None else review_month(value)
+
+    @property
+    def source(self) -> tuple[str, int]:
+        """The file and the line of its `reviewed` field (or 1), for warnings about the note."""
+        return self._source
 
     @field_validator("references")
     @classmethod
@@ -75,10 +89,10 @@ def parse_note(text: str, file: str) -> Note:
         raise BankError([BankProblem(file, line, "", "front matter is not valid YAML")]) from None
     if not isinstance(meta, dict):
         raise BankError([BankProblem(file, 2, "", "front matter must be a mapping")])
+    lines = match.group(1).splitlines()
     try:
-        return Note.model_validate({**meta, "body": match.group(2).strip()})
+        note = Note.model_validate({**meta, "body": match.group(2).strip()})
     except ValidationError as exc:
-        lines = match.group(1).splitlines()
         problems = []
         for detail in exc.errors():
             field = str(detail["loc"][0]) if detail["loc"] else ""
@@ -90,6 +104,9 @@ def parse_note(text: str, file: str) -> Note:
                 BankProblem(file, line, field, detail["msg"].removeprefix("Value error, "))
             )
         raise BankError(problems) from None
+    line = next((i + 2 for i, text in enumerate(lines) if text.startswith("reviewed:")), 1)
+    note._source = (file, line)
+    return note
 
 
 def load_notes(folder: Path = NOTES_DIR) -> list[Note]:

@@ -21,8 +21,12 @@ from pydantic import (
 )
 
 from knowledge.catalog import EXAMS
+from knowledge.reviews import review_month
 
 BANK_FORMAT = 1
+# Our complete banks must say when each item was last checked against the docs; switched on
+# once every shipped item carries `reviewed` (imports and other incomplete files never need it).
+REVIEWED_REQUIRED = False
 CHOOSE_WORDS = {2: "two", 3: "three", 4: "four"}
 
 # Length limits keep every question, option and explanation readable in a chat message (and
@@ -142,6 +146,8 @@ class Item(BaseModel):
     domain: str
     tags: list[TagText] = Field(default_factory=list, max_length=MAX_TAGS, validate_default=True)
     difficulty: Difficulty = Difficulty.medium
+    # The month someone last checked the item against the AWS documentation ("2026-11").
+    reviewed: str | None = Field(default=None, validate_default=True)
     question: QuestionText
     options: list[Option] = Field(min_length=2, max_length=6)
     explanation: str = Field(default="", max_length=MAX_EXPLANATION, validate_default=True)
@@ -165,6 +171,15 @@ class Item(BaseModel):
                 "an id is 3-41 lowercase letters, digits, '.', '_' or '-', like 'dva-sec-001'"
             )
         return value
+
+    @field_validator("reviewed", mode="before")
+    @classmethod
+    def _review_month(cls, value: object, info: ValidationInfo) -> str | None:
+        if value is None:
+            if REVIEWED_REQUIRED and _complete(info):
+                raise ValueError("is missing: the month the item was last reviewed, as YYYY-MM")
+            return None
+        return review_month(value)
 
     @field_validator("exam")
     @classmethod

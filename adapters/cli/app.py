@@ -40,6 +40,7 @@ from knowledge.loader import (
     parse_located,
 )
 from knowledge.notes import NOTES_DIR, Note, load_notes
+from knowledge.reviews import REVIEW_MONTHS, is_stale, oldest
 
 log = logging.getLogger(__name__)
 app = typer.Typer(help="A study assistant for AWS certification exams.", no_args_is_help=True)
@@ -127,7 +128,7 @@ def bank_validate(
     """
     problems: list[BankProblem] = []
     located: list[Located] = []
-    notes = 0
+    notes: list[Note] = []
     for path in bank_files(paths or [BANKS_DIR]):
         fmt = guess_format(path)
         try:
@@ -145,13 +146,30 @@ def bank_validate(
     problems.extend(p for p in check_across(located) if p not in problems)
     for folder in _notes_folders(paths):
         try:
-            notes += len(load_notes(folder))
+            notes.extend(load_notes(folder))
         except BankError as error:
             problems.extend(error.problems)
+    _echo_review_warnings(located, notes)
     if problems:
         _echo_problems(problems)
         raise typer.Exit(1)
-    typer.echo(f"OK: {len(located)} items, {notes} notes")
+    typer.echo(f"OK: {len(located)} items, {len(notes)} notes")
+
+
+def _echo_review_warnings(located: list[Located], notes: list[Note]) -> None:
+    """One warning line per item or note not reviewed lately; warnings never fail validation."""
+    places = [(e.file, e.line, f"reviewed (item {e.item.id})", e.item.reviewed) for e in located]
+    places += [(*n.source, f"reviewed (note {n.id})", n.reviewed) for n in notes]
+    for file, line, field, month in places:
+        if month and is_stale(month):
+            typer.echo(
+                f"warning: {file}:{line}: {field}: last reviewed {month}, not in the last "
+                f"{REVIEW_MONTHS} months; check it against the AWS documentation",
+                err=True,
+            )
+    unreviewed = sum(month is None for *_, month in places)
+    if unreviewed:
+        typer.echo(f"warning: {unreviewed} item(s) or note(s) have no reviewed month", err=True)
 
 
 def _notes_folders(paths: list[Path] | None) -> list[Path]:
@@ -179,7 +197,9 @@ def bank_list(
     with database.session() as db:
         imported = imported_items(db)
     database.dispose()
-    summary = bank_summary(shipped.with_imported(imported), len(load_notes()), imported)
+    notes = load_notes()
+    summary = bank_summary(shipped.with_imported(imported), len(notes), imported)
+    summary["notes_oldest_review"] = oldest(note.reviewed for note in notes)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
@@ -187,11 +207,13 @@ def bank_list(
         share = exam["choose_n"] / exam["items"] if exam["items"] else 0
         typer.echo(
             f"{code}: {exam['items']} items ({exam['imported']} imported), "
-            f"{exam['choose_n']} choose-N ({share:.0%})"
+            f"{exam['choose_n']} choose-N ({share:.0%}), "
+            f"oldest review {exam['oldest_review'] or 'not recorded'}"
         )
         for domain, count in exam["domains"].items():
             typer.echo(f"  {domain}: {count}")
-    typer.echo(f"Study notes: {summary['notes']}")
+    notes_oldest = summary["notes_oldest_review"] or "not recorded"
+    typer.echo(f"Study notes: {summary['notes']}, oldest review {notes_oldest}")
 
 
 @bank_app.command("import")
