@@ -13,7 +13,7 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from bot.followups import (
     looks_like_question,
     resolve_reference,
     why_question,
+    written_reply,
 )
 from bot.imports import chat_scope, imported_bank, imports_stamp, scope_of_chat
 from bot.llm import AnswerProgress, Composer
@@ -578,7 +579,16 @@ class Core:
         if item is None or ref.index >= len(item.follow_ups):
             return [HintReply(text="That suggestion is no longer available.", audience=ASKER)]
         question = item.follow_ups[ref.index]
-        return [AskRequest(question=question, query=question, focus=item.id, exclude=None)]
+        assert user.id is not None and chat.id is not None
+        context = last_question(db, user.id, chat.id, self.bank)
+        blocked = guard(question, context, item.id)  # exam mode, or the item is the pending one
+        if blocked is not None:
+            return [replace(blocked, audience=ASKER)]
+        written = written_reply(item, ref.index)
+        if written is not None:  # checked text, at once: no retrieval, no model
+            return [written]
+        exclude = context.item.id if context and context.pending else None
+        return [AskRequest(question=question, query=question, focus=item.id, exclude=exclude)]
 
     def _exams_text(self, scope: str) -> str:
         lines = []

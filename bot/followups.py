@@ -19,9 +19,10 @@ from bot.llm import AnswerProgress, Composer, LLMComposer, composer_from
 from bot.storage.models import Answer, QuizSession
 from bot.study import StudyIndex, build_study_index
 from bot.types import AnswerReply, HintReply, Mode, Reply, SourceRef
-from knowledge.answering import Answerer, GeneratedAnswer
+from knowledge.answering import Answerer, GeneratedAnswer, written_answer
 from knowledge.bank import SHARED, Bank
 from knowledge.notes import Note
+from knowledge.passages import written_answer_passages
 from knowledge.retrieval import RetrievalMode
 from knowledge.schema import Item
 
@@ -104,9 +105,19 @@ async def answer_question(
         answerer.retrieve, search, exam, focus, mode, exclude=exclude, scope=scope
     )
     answer = answerer.extractive(question, hits, focus)
-    if composer is not None and answer.covered:
+    if composer is not None and answer.covered and answer.mode != "written":
         answer = await composer.compose(question, answer, progress)
     return answer_reply(answer)
+
+
+def written_reply(item: Item, index: int) -> AnswerReply | None:
+    """Follow-up `index` of `item` answered at once from the answer written for it (no
+    retrieval, no model), or None when the bank has none."""
+    wanted = f"{item.id}#fu{index}"
+    for passage in written_answer_passages(item):
+        if passage.id == wanted:
+            return answer_reply(written_answer(passage.title, passage))
+    return None
 
 
 def with_disclaimer(partial: str) -> str:

@@ -22,10 +22,16 @@ from dataclasses import dataclass, field
 
 from knowledge.bank import SHARED
 from knowledge.compose import compose_extractive, terms
+from knowledge.passages import Passage
 from knowledge.retrieval import Hit, RetrievalMode, Retriever
 
 COVERED_SIMILARITY = 0.35
 COVERED_TERMS = 0.6
+# A written answer is quoted whole when its passage is the best hit and this close to the
+# question (cosine; without vectors, the share of shared terms with the answer's question).
+WRITTEN_SIMILARITY = 0.75
+WRITTEN_TERMS = 0.75
+DOCS_TITLE = "AWS documentation"
 OTHER_CLOUDS = re.compile(
     r"\b(azure|gcp|google cloud|oracle cloud|oci|ibm cloud|alibaba cloud|digitalocean)\b",
     re.IGNORECASE,
@@ -112,6 +118,8 @@ class Answerer:
     ) -> GeneratedAnswer:
         if not (is_covered(question, hits) or (focus and hits)):
             return GeneratedAnswer(question, NOT_COVERED, (), "extractive", False, hits=tuple(hits))
+        if written := best_written_answer(question, hits):
+            return written_answer(question, written.passage, hits)
         composed = compose_extractive(question, hits)
         return GeneratedAnswer(
             question=question,
@@ -121,3 +129,27 @@ class Answerer:
             covered=True,
             hits=tuple(hits),
         )
+
+
+def best_written_answer(question: str, hits: Sequence[Hit]) -> Hit | None:
+    """The top hit when it is an answer written for a question much like this one."""
+    if not hits or hits[0].passage.kind != "answer" or OTHER_CLOUDS.search(question):
+        return None
+    best = hits[0]
+    if best.dense is not None:
+        return best if best.dense >= WRITTEN_SIMILARITY else None
+    wanted, asked = terms(question), terms(best.passage.title)
+    share = len(wanted & asked) / max(1, len(wanted | asked))
+    return best if share >= WRITTEN_TERMS else None
+
+
+def written_answer(question: str, passage: Passage, hits: Sequence[Hit] = ()) -> GeneratedAnswer:
+    """A written answer, whole, citing its documentation pages: checked text is not re-cut."""
+    return GeneratedAnswer(
+        question=question,
+        text=passage.text,
+        sources=tuple(Source(id=url, title=DOCS_TITLE, score=1.0) for url in passage.links),
+        mode="written",
+        covered=True,
+        hits=tuple(hits),
+    )

@@ -23,9 +23,10 @@ class Passage:
     text: str
     exams: tuple[str, ...]
     domain: str
-    kind: str  # question, option, trap, note
+    kind: str  # question, option, trap, answer (written for a follow-up), note
     context: str = ""  # searchable but never quoted: a question's scenario, an option's text
     scope: str = SHARED  # a group's own imported item: searched only in that group
+    links: tuple[str, ...] = ()  # a written answer's documentation URLs, cited when quoted
 
     @property
     def searchable(self) -> str:
@@ -86,6 +87,29 @@ def item_passages(item: Item, scope: str = SHARED) -> list[Passage]:
     )
     if lesson:
         passages.append(Passage(id=f"{item.id}#t", text=lesson, kind="trap", **common))
+    return passages + written_answer_passages(item, scope)
+
+
+def written_answer_passages(item: Item, scope: str = SHARED) -> list[Passage]:
+    """One passage per answer written for a follow-up, titled by its question, so that a
+    student who types a similar question finds the checked answer."""
+    passages = []
+    for index in range(len(item.follow_ups)):
+        written = item.written_answer(index)
+        if written is not None:
+            passages.append(
+                Passage(
+                    id=f"{item.id}#fu{index}",
+                    source_id=item.id,
+                    title=written.question,
+                    text=written.answer,
+                    exams=(item.exam,),
+                    domain=item.domain,
+                    kind="answer",
+                    scope=scope,
+                    links=tuple(written.sources),
+                )
+            )
     return passages
 
 

@@ -17,7 +17,6 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from knowledge.catalog import EXAMS
@@ -267,16 +266,21 @@ class Item(BaseModel):
     def _takeaway(cls, value: str, info: ValidationInfo) -> str:
         return _required_text(value, info, "the key takeaway")
 
-    @model_validator(mode="after")
-    def _answers_match_follow_ups(self) -> Item:
-        for position, written in enumerate(self.follow_up_answers):
-            asked = self.follow_ups[position] if position < len(self.follow_ups) else None
+    @field_validator("follow_up_answers")
+    @classmethod
+    def _answers_match_follow_ups(
+        cls, value: list[WrittenAnswer], info: ValidationInfo
+    ) -> list[WrittenAnswer]:
+        """Checked as a field (follow_ups is validated first), so errors point at this one."""
+        follow_ups = info.data.get("follow_ups", [])
+        for position, written in enumerate(value):
+            asked = follow_ups[position] if position < len(follow_ups) else None
             if written.question != asked:
                 raise ValueError(
-                    f"follow_up_answers[{position}] answers {written.question!r}, but "
+                    f"answer {position + 1} answers {written.question!r}, but "
                     f"follow-up {position + 1} is {asked!r}: keep them in the same order"
                 )
-        return self
+        return value
 
     def written_answer(self, index: int) -> WrittenAnswer | None:
         """The answer written for follow-up `index`, if the bank has one."""

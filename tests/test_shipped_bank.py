@@ -90,3 +90,14 @@ def test_the_key_is_not_given_away_by_length() -> None:
         shortest = sum(min(item.options, key=lambda o: len(o.text)).correct for item in single)
         assert 0.12 <= longest / len(single) <= 0.35, f"{exam}: longest {longest}/{len(single)}"
         assert 0.12 <= shortest / len(single) <= 0.35, f"{exam}: shortest {shortest}/{len(single)}"
+
+
+def test_shipped_items_with_written_answers_answer_all_three_follow_ups() -> None:
+    """Writers may not have reached every file yet, but an item they touched is finished:
+    every one of its three suggested follow-ups has its written answer."""
+    partial = [
+        (item.id, len(item.follow_up_answers))
+        for item in Bank.load().items()
+        if item.follow_up_answers and len(item.follow_up_answers) != 3
+    ]
+    assert partial == []
