@@ -29,7 +29,7 @@ COVERED_SIMILARITY = 0.35
 COVERED_TERMS = 0.6
 # A written answer is quoted whole when its passage is the best hit and this close to the
 # question (cosine; without vectors, the share of shared terms with the answer's question).
-WRITTEN_SIMILARITY = 0.75
+WRITTEN_SIMILARITY = 0.85
 WRITTEN_TERMS = 0.75
 DOCS_TITLE = "AWS documentation"
 OTHER_CLOUDS = re.compile(
@@ -120,11 +120,14 @@ class Answerer:
             return GeneratedAnswer(question, NOT_COVERED, (), "extractive", False, hits=tuple(hits))
         if written := best_written_answer(question, hits):
             return written_answer(question, written.passage, hits)
-        composed = compose_extractive(question, hits)
+        # A written answer is quoted whole or not at all: its sentences answer a narrower
+        # question and crowd out broader passages when stitched (measured on the dev set).
+        quotable = [h for h in hits if h.passage.kind != "answer"] or list(hits)
+        composed = compose_extractive(question, quotable)
         return GeneratedAnswer(
             question=question,
             text=composed.text,
-            sources=sources_of(hits, composed.source_ids),
+            sources=sources_of(quotable, composed.source_ids),
             mode="extractive",
             covered=True,
             hits=tuple(hits),
