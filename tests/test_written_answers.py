@@ -16,7 +16,9 @@ from knowledge.bank import Bank
 from knowledge.loader import BankError, parse_located
 from knowledge.notes import Note
 from knowledge.passages import item_passages
+from knowledge.vector_index import VectorIndex, open_client
 from tests.student import Student, hints, of_type, only
+from tests.test_vector_index import WordEmbedder
 
 FIXTURE_BANK = Path(__file__).parent / "fixtures" / "bank" / "sample.yaml"
 ROLLBACK = "How does automatic rollback work?"
@@ -92,6 +94,18 @@ async def test_a_typed_question_like_a_written_one_finds_the_written_answer(
     reply = only(await Student(core).say("How does an automatic rollback work?"), AnswerReply)
     assert reply.text == bank.get("t-dep-1").follow_up_answers[1].answer
     assert reply.sources[0].id.startswith(DOCS) and reply.disclaimer == DISCLAIMER
+
+
+async def test_a_question_only_near_a_written_one_is_answered_from_broader_passages(
+    core: Core, bank: Bank
+) -> None:
+    """A written answer is quoted whole or not at all: its sentences answer a narrower question."""
+    replies = await Student(core).say("When does a CodeDeploy deployment roll back?")
+    reply = only(replies, AnswerReply)
+    assert reply.mode == "extractive" and reply.covered
+    assert not any(s.id.startswith("https://") for s in reply.sources)
+    written = " ".join(w.answer for w in bank.get("t-dep-1").follow_up_answers)
+    assert not any(sentence in written for sentence in reply.text.split(". "))
 
 
 def test_written_answers_are_passages_with_the_items_metadata(bank: Bank) -> None:
@@ -195,3 +209,13 @@ async def test_an_imported_yaml_bank_keeps_its_written_answers(
     reply = only(await Student(restarted).press("fu:tq-deploy-1:0"), AnswerReply)
     assert reply.text.startswith("The hooks section names scripts")
     assert reply.sources[0].id.endswith("reference-appspec-file-structure-hooks.html")
+
+
+def test_adding_written_answers_embeds_only_the_new_passages(bank: Bank, tmp_path: Path) -> None:
+    item = bank.get("t-dep-1")
+    before = item.model_copy(update={"follow_up_answers": []})
+    embedder = WordEmbedder()
+    VectorIndex(open_client(tmp_path), embedder).sync(item_passages(before))
+    report = VectorIndex(open_client(tmp_path), embedder).sync(item_passages(item))
+    assert (report.embedded, report.removed) == (2, 0)
+    assert report.unchanged == len(item_passages(before))
