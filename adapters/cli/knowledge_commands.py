@@ -135,6 +135,11 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
         composer = follow_ups.composer
         entries = load_eval(file)
         modes = list(RetrievalMode) if compare else [RetrievalMode.hybrid]  # hybrid first
+        by_id = answerer.retriever.by_id
+
+        def passage_text(passage_id: str) -> str | None:
+            return by_id[passage_id].text if passage_id in by_id else None
+
         results = []
         with one_loop(composer) as run:
             for mode in modes:
@@ -145,16 +150,21 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
                     reply = run(answer_question(answerer, composer, question, mode=mode))
                     return reply.text, reply.covered, [s.id for s in reply.sources]
 
-                results.append(evaluate(entries, answer, mode.value))
+                results.append(evaluate(entries, answer, mode.value, passage_text))
         if as_json:
             typer.echo(json.dumps([r.as_dict() for r in results], indent=2))
             return
         for result in results:
             recall = "n/a" if result.recall is None else f"{result.recall:.2f}"
             score = f"{result.hit_rate:.3f} ({result.hits}/{result.questions})"
+            share = (
+                ""
+                if result.sentence_share is None
+                else f", sentence share {result.sentence_share:.2f}"
+            )
             typer.echo(
                 f"{result.mode:8} hit rate {score}, covered {result.covered}, "
-                f"source recall {recall}"
+                f"source recall {recall}{share}"
             )
             if show_misses:
                 for question in result.misses:
