@@ -29,16 +29,25 @@ def next_month() -> str:
 
 
 def with_months(*months: str) -> str:
-    """The sample bank with its first items reviewed in `months`, in order."""
-    lines = UNREVIEWED.splitlines(True)
+    """The sample bank with its first items reviewed in `months`, in order, the rest this month."""
     out: list[str] = []
     pending = list(months)
-    for line in lines:
+    for line in UNREVIEWED.splitlines(True):
         out.append(line)
-        if line.startswith("    difficulty:") and pending:
-            out.append(f"    reviewed: {pending.pop(0)}\n")
+        if line.startswith("    difficulty:"):
+            out.append(f"    reviewed: {pending.pop(0) if pending else current_month()}\n")
     assert not pending, "the sample bank has fewer items than months given"
     return "".join(out)
+
+
+def note_text(note_id: str, reviewed: str | None) -> str:
+    month = f"reviewed: {reviewed}\n" if reviewed else ""
+    return (
+        f"---\nid: {note_id}\ntitle: Old\nexams: [DVA-C02]\ntags: [caching]\n"
+        f"references: [https://docs.aws.amazon.com/]\n{month}---\n## Old\n"
+        + "A sentence about caching that was true once. "
+        * 20
+    )
 
 
 def line_of(text: str, needle: str) -> int:
@@ -96,16 +105,13 @@ def test_old_content_warns_but_validates(tmp_path: Path) -> None:
     bank = folder / "bank.yaml"
     bank.write_text(with_months("2020-01", current_month(), "2023-06"))
     note = folder / "notes" / "old.md"
-    body = "## Old\n" + "A sentence about caching that was true once. " * 20
-    note.write_text(
-        "---\nid: note-old\ntitle: Old\nexams: [DVA-C02]\ntags: [caching]\n"
-        "references: [https://docs.aws.amazon.com/]\nreviewed: 2021-03\n---\n" + body
-    )
+    note.write_text(note_text("note-old", "2021-03"))
+    (folder / "notes" / "undated.md").write_text(note_text("note-undated", None))
 
     result = studybot(tmp_path, "bank", "validate", str(folder))
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "OK: 6 items, 1 notes\n"
+    assert result.stdout == "OK: 6 items, 2 notes\n"
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     text = bank.read_text()
     assert warnings[:3] == [
@@ -116,7 +122,7 @@ def test_old_content_warns_but_validates(tmp_path: Path) -> None:
         f"warning: {note}:7: reviewed (note note-old): last reviewed 2021-03, not in the last "
         "12 months; check it against the AWS documentation",
     ]
-    assert warnings[3:] == ["warning: 3 item(s) or note(s) have no reviewed month"]
+    assert warnings[3:] == ["warning: 1 item(s) or note(s) have no reviewed month"]
 
 
 def test_a_bad_month_in_a_note_is_an_error_at_its_line(tmp_path: Path) -> None:
@@ -143,7 +149,8 @@ def test_bank_list_shows_the_oldest_review_per_exam_and_for_notes(tmp_path: Path
 
     assert result.returncode == 0, result.stderr
     assert re.search(r"^DVA-C02: 5 items .*, oldest review 2025-07$", result.stdout, re.M)
-    assert re.search(r"^CLF-C02: 1 items .*, oldest review not recorded$", result.stdout, re.M)
+    clf = rf"^CLF-C02: 1 items .*, oldest review {current_month()}$"
+    assert re.search(clf, result.stdout, re.M)
     oldest_note = min(note.reviewed or "" for note in load_notes())
     assert f"Study notes: {len(load_notes())}, oldest review {oldest_note}\n" in result.stdout
 
