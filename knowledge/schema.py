@@ -23,9 +23,9 @@ from knowledge.catalog import EXAMS
 from knowledge.reviews import review_month
 
 BANK_FORMAT = 1
-# Our complete banks must say when each item was last checked against the docs; switched on
-# once every shipped item carries `reviewed` (imports and other incomplete files never need it).
-REVIEWED_REQUIRED = False
+# Our complete banks must say when each item was last checked against the docs (imports and
+# other incomplete files never need it); tests switch it off to show what an import may lack.
+REVIEWED_REQUIRED = True
 CHOOSE_WORDS = {2: "two", 3: "three", 4: "four"}
 
 # Length limits keep every question, option and explanation readable in a chat message (and
