@@ -638,9 +638,9 @@ def clean_environment(tmp_path: Path) -> dict[str, str]:
     return clean | {"STUDYBOT_BANKS": str(FIXTURES / "bank")}
 
 
-async def studybot_run_discord(tmp_path: Path, **env: str) -> tuple[int, str]:
-    """`python -m bot run discord` in a clean environment; returns (exit status, stderr)."""
-    process = await asyncio.create_subprocess_exec(
+async def spawn_run_discord(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """`python -m bot run discord` started in a clean environment, stderr captured."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
@@ -651,6 +651,11 @@ async def studybot_run_discord(tmp_path: Path, **env: str) -> tuple[int, str]:
         stderr=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.DEVNULL,
     )
+
+
+async def studybot_run_discord(tmp_path: Path, **env: str) -> tuple[int, str]:
+    """`python -m bot run discord` run to its end; returns (exit status, stderr)."""
+    process = await spawn_run_discord(tmp_path, env)
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     return process.returncode or 0, stderr.decode()
 
@@ -676,17 +681,7 @@ async def test_studybot_run_discord_syncs_commands_and_answers_until_stopped(
         "DISCORD_API_BASE_URL": fake.api_base,
         "DISCORD_GATEWAY_URL": fake.gateway_url,
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "discord",
-        cwd=tmp_path,
-        env=clean_environment(tmp_path) | env,
-        stderr=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.DEVNULL,
-    )
+    process = await spawn_run_discord(tmp_path, env)
     try:
         await fake.wait_calls("WS IDENTIFY", timeout=30)
         await fake.wait_for(lambda: fake.sessions, what="a gateway session")
