@@ -81,6 +81,18 @@ class StudyIndex:
             self._key = key
             return self._answerer, message
 
+    def warm(self, bank: Bank) -> None:
+        """Load the model, open the index and build the answerer ahead of the first follow-up,
+        so that it is answered at once. Meant for a background daemon thread while the student
+        reads a question: `ensure` from another thread waits on the same lock. Never raises;
+        a failure here is logged and the first follow-up tries again."""
+        try:
+            answerer, _ = self.ensure(bank)
+            # One query loads the model and chromadb's graph: the first question pays neither.
+            answerer.retrieve("warm up")
+        except Exception:
+            log.exception("warming the study index failed; the first follow-up will retry")
+
 
 def build_study_index(settings: Settings, notes: Sequence[Note]) -> StudyIndex:
     """From the settings: which embedder, and a local or remote Chroma."""

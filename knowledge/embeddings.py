@@ -7,6 +7,7 @@ from two models cannot be compared.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -28,9 +29,14 @@ class MiniLMEmbedder:
 
     def __init__(self) -> None:
         self._model = None
+        self._loading = threading.Lock()  # a warm-up thread and a question may load at once
 
     def _load(self):  # type: ignore[no-untyped-def]
-        if self._model is None:
+        if self._model is not None:
+            return self._model
+        with self._loading:
+            if self._model is not None:
+                return self._model
             for name, value in (
                 ("HF_HUB_OFFLINE", "1"),
                 ("TRANSFORMERS_VERBOSITY", "error"),
