@@ -29,6 +29,16 @@ from knowledge.retrieval import RetrievalMode
 DEFAULT_SIZES = "1000,10000,100000"
 T = TypeVar("T")
 bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
+BenchRuns = Annotated[int, typer.Option(min=1, help="Runs; every figure is their median")]
+BenchQuick = Annotated[bool, typer.Option("--quick", help="Smaller sizes, same fields, < 2 min")]
+BenchDatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="DATABASE_URL",
+        help="Also on this PostgreSQL server (in a new database, dropped afterwards)",
+    ),
+]
 
 
 def _prepared(settings: Settings, bank: Bank, study: StudyIndex) -> Answerer:
@@ -210,5 +220,51 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
         words = [w for text in texts for w in re.findall(r"[a-z0-9]+", text.lower())]
         counts = [int(s) for s in sizes.split(",") if s.strip()]
         typer.echo(json.dumps(bench_imports(words, counts), indent=2))
+
+    def bench_conversation(scenario: str, runs: int, quick: bool, database_url: str | None) -> None:
+        """One scenario of bot.benchmarks through Core.handle, its medians as JSON."""
+        from bot.benchmarks import run_bench
+        from bot.config import normalise_database_url
+
+        url = normalise_database_url(database_url) if database_url else None
+        if url and not url.startswith("postgresql"):
+            typer.echo("Not PostgreSQL, so SQLite only (always a temporary file).", err=True)
+            url = None
+        figures = run_bench(
+            scenario,
+            load(Settings()),
+            runs=runs,
+            quick=quick,
+            postgres_url=url,
+            log=lambda line: typer.echo(line, err=True),
+        )
+        typer.echo(json.dumps(figures, indent=2))
+
+    @bench_app.command("core")
+    def bench_core_command(
+        runs: BenchRuns = 3,
+        quick: BenchQuick = False,
+        database_url: BenchDatabaseUrl = None,
+    ) -> None:
+        """One student's answer-to-verdict latency through Core.handle (JSON)."""
+        bench_conversation("core", runs, quick, database_url)
+
+    @bench_app.command("challenge")
+    def bench_challenge_command(
+        runs: BenchRuns = 3,
+        quick: BenchQuick = False,
+        database_url: BenchDatabaseUrl = None,
+    ) -> None:
+        """1,000 members answering one daily challenge at once: rate, latency, lost (JSON)."""
+        bench_conversation("challenge", runs, quick, database_url)
+
+    @bench_app.command("quizzes")
+    def bench_quizzes_command(
+        runs: BenchRuns = 3,
+        quick: BenchQuick = False,
+        database_url: BenchDatabaseUrl = None,
+    ) -> None:
+        """200 students taking 20-question quizzes at once, and a slow /stats chart (JSON)."""
+        bench_conversation("quizzes", runs, quick, database_url)
 
     app.add_typer(bench_app, name="bench")
