@@ -6,13 +6,12 @@ is ever downloaded and the collection does not remember a model path.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import chromadb
-from chromadb.config import Settings as ChromaSettings
 
 from knowledge.bank import SHARED
 from knowledge.embeddings import Embedder
@@ -33,6 +32,9 @@ class SyncReport:
 
 
 def open_client(path: Path | None = None, host: str | None = None, port: int | None = None):  # type: ignore[no-untyped-def]
+    import chromadb  # half a second and more: only once the index is opened
+    from chromadb.config import Settings as ChromaSettings
+
     settings = ChromaSettings(anonymized_telemetry=False)
     if host:
         return chromadb.HttpClient(host=host, port=port or 8000, settings=settings)
@@ -62,35 +64,66 @@ class VectorIndex:
     def stored_embedder(self) -> str | None:
         return (self.collection.metadata or {}).get("embedder")
 
+    def stored_manifest(self) -> str | None:
+        return (self.collection.metadata or {}).get("manifest")
+
+    def _label(self, manifest: str | None) -> None:
+        """Record which passages the collection holds (None while it is being changed, so an
+        interrupted sync is never mistaken for a finished one)."""
+        metadata = {"embedder": self.embedder.identity}
+        if manifest:
+            metadata["manifest"] = manifest
+        self.collection.modify(metadata=metadata)
+
     def sync(self, passages: Sequence[Passage], progress: SyncProgress | None = None) -> SyncReport:
-        """Embed new and changed passages only; drop removed ones; rebuild on a new embedder."""
+        """Embed new and changed passages only; drop removed ones; rebuild on a new embedder.
+
+        When the manifest (a hash of every passage's id and stored labels) matches the one kept
+        in the collection's metadata, nothing is read: checking an index that is up to date
+        costs one small request instead of reading every row.
+        """
         rebuilt = None
         stored = self.stored_embedder()
         if stored != self.embedder.identity:
             rebuilt = f"the index was built with {stored}, now {self.embedder.identity}"
             self.client.delete_collection(self.name)
             self.collection = self._collection()
+        manifest = manifest_of(passages)
+        wanted = {p.id: p for p in passages}
+        if self.stored_manifest() == manifest and self.collection.count() == len(wanted):
+            return SyncReport(0, 0, len(passages), rebuilt)
+        report = self._sync_rows(passages, wanted, progress)
+        self._label(manifest)
+        return SyncReport(report.embedded, report.removed, report.unchanged, rebuilt)
+
+    def _sync_rows(
+        self,
+        passages: Sequence[Passage],
+        wanted: dict[str, Passage],
+        progress: SyncProgress | None,
+    ) -> SyncReport:
+        """Compare every stored row's hash with the passages, and change what differs."""
         existing = self.collection.get(include=["metadatas"])
         stored = {
             i: dict(m or {})
             for i, m in zip(existing["ids"], existing["metadatas"] or [], strict=False)
         }
         have = {i: m.get("hash") for i, m in stored.items()}
-        wanted = {p.id: p for p in passages}
         stale = [i for i in have if i not in wanted]
         todo = [p for p in passages if have.get(p.id) != p.content_hash]
         # Same text, other labels (an index built before scopes): relabel, embed nothing.
         relabel = [
             p for p in passages if have.get(p.id) == p.content_hash and stored[p.id] != _metadata(p)
         ]
+        if stale or todo or relabel:
+            self._label(None)
         for start in range(0, len(relabel), BATCH):
             batch = relabel[start : start + BATCH]
             self.collection.update(
                 ids=[p.id for p in batch], metadatas=[_metadata(p) for p in batch]
             )
-        if stale:
-            for start in range(0, len(stale), BATCH):
-                self.collection.delete(ids=stale[start : start + BATCH])
+        for start in range(0, len(stale), BATCH):
+            self.collection.delete(ids=stale[start : start + BATCH])
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
             vectors = self.embedder.embed([p.searchable for p in batch])
@@ -101,7 +134,7 @@ class VectorIndex:
             )
             if progress:
                 progress(min(start + BATCH, len(todo)), len(todo))
-        return SyncReport(len(todo), len(stale), len(passages) - len(todo), rebuilt)
+        return SyncReport(len(todo), len(stale), len(passages) - len(todo))
 
     def count(self) -> int:
         return self.collection.count()
@@ -111,9 +144,6 @@ class VectorIndex:
     ) -> list[tuple[str, float]]:
         """(passage id, cosine similarity) best first, among the passages a chat with `scope`
         sees (shared ones and its own) and, when given, of `exam`."""
-        total = self.collection.count()
-        if total == 0:
-            return []
         scopes = [SHARED] if scope == SHARED else [SHARED, scope]
         clauses: list[dict[str, Any]] = [{"scope": {"$in": scopes}}]
         if exam:
@@ -121,7 +151,7 @@ class VectorIndex:
         where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
         result = self.collection.query(
             query_embeddings=[list(vector)],
-            n_results=min(k, total),
+            n_results=k,  # chromadb returns fewer when fewer match
             where=where,
             include=["distances"],
         )
@@ -129,6 +159,15 @@ class VectorIndex:
             (pid, 1.0 - float(distance))
             for pid, distance in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
+
+
+def manifest_of(passages: Sequence[Passage]) -> str:
+    """One hash of every passage's id and what the index stores for it (content hash, labels)."""
+    digest = hashlib.sha256()
+    for passage in sorted(passages, key=lambda p: p.id):
+        digest.update(json.dumps([passage.id, _metadata(passage)], sort_keys=True).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 def _metadata(passage: Passage) -> dict[str, str | bool]:

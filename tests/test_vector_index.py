@@ -130,3 +130,49 @@ def test_a_chroma_server_behaves_like_the_local_index(chroma_server: int) -> Non
     assert again.sync(CORPUS).embedded == 0
     query = embedder.embed(["jitter retries"])[0]
     assert again.search(query, 2)[0][0] == "b#0"
+
+
+class CallRecorder:
+    """Passes every call to the real collection and remembers the method names."""
+
+    def __init__(self, collection: object) -> None:
+        self._collection = collection
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        self.calls.append(name)
+        return getattr(self._collection, name)
+
+
+def test_an_up_to_date_index_is_checked_without_reading_its_rows(tmp_path: Path) -> None:
+    VectorIndex(open_client(tmp_path), WordEmbedder()).sync(CORPUS)
+    index = VectorIndex(open_client(tmp_path), WordEmbedder())  # a new process
+    recorder = CallRecorder(index.collection)
+    index.collection = recorder  # type: ignore[assignment]
+    report = index.sync(CORPUS)
+    assert (report.embedded, report.unchanged) == (0, 3)
+    assert "get" not in recorder.calls
+
+
+def test_a_sync_cut_short_is_finished_by_the_next_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half-way through a change the process dies; going back to the old passages must not
+    trust the old manifest, since one passage was already replaced."""
+
+    class DiesAfterOneBatch(WordEmbedder):
+        def embed(self, texts: Sequence[str]) -> list[list[float]]:
+            if self.embedded:
+                raise RuntimeError("killed")
+            return super().embed(texts)
+
+    monkeypatch.setattr("knowledge.vector_index.BATCH", 1)
+    VectorIndex(open_client(tmp_path), WordEmbedder()).sync(CORPUS)
+    changed = [passage(p.id, "something else entirely") for p in CORPUS]
+    with pytest.raises(RuntimeError):
+        VectorIndex(open_client(tmp_path), DiesAfterOneBatch()).sync(changed)
+    embedder = WordEmbedder()
+    index = VectorIndex(open_client(tmp_path), embedder)
+    assert index.sync(CORPUS).embedded == 1
+    query = embedder.embed([CORPUS[0].searchable])[0]
+    assert index.search(query, 1)[0] == ("a#0", pytest.approx(1.0))
