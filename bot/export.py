@@ -4,27 +4,37 @@ from __future__ import annotations
 
 import html
 import zlib
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import genanki
 from sqlmodel import Session, select
 
 from bot.storage.models import Answer, ReviewCard
 from knowledge.bank import Bank
 from knowledge.schema import Item
 
-MODEL = genanki.Model(
-    1607392319,  # stable ids: re-imports update the same note type and deck in Anki
-    "studybot question",
-    fields=[{"name": "Question"}, {"name": "Answer"}, {"name": "ItemId"}],
-    templates=[
-        {
-            "name": "Card 1",
-            "qfmt": "{{Question}}",
-            "afmt": "{{FrontSide}}<hr id=answer>{{Answer}}",
-        }
-    ],
-)
+if TYPE_CHECKING:  # genanki loads with the first /export, not with every start
+    import genanki
+
+
+@cache
+def note_model() -> genanki.Model:
+    """The note type of every exported card."""
+    import genanki
+
+    return genanki.Model(
+        1607392319,  # stable ids: re-imports update the same note type and deck in Anki
+        "studybot question",
+        fields=[{"name": "Question"}, {"name": "Answer"}, {"name": "ItemId"}],
+        templates=[
+            {
+                "name": "Card 1",
+                "qfmt": "{{Question}}",
+                "afmt": "{{FrontSide}}<hr id=answer>{{Answer}}",
+            }
+        ],
+    )
 
 
 def missed_item_ids(db: Session, user_id: int) -> list[str]:
@@ -54,6 +64,8 @@ def _back(item: Item) -> str:
 
 def export_deck(item_ids: list[str], bank: Bank, name: str, path: Path) -> int:
     """Write the deck; returns how many notes it holds."""
+    import genanki
+
     deck = genanki.Deck(zlib.crc32(name.encode()) & 0x7FFFFFFF, name)
     count = 0
     for item_id in item_ids:
@@ -62,7 +74,7 @@ def export_deck(item_ids: list[str], bank: Bank, name: str, path: Path) -> int:
             continue
         deck.add_note(
             genanki.Note(
-                model=MODEL,
+                model=note_model(),
                 fields=[_front(item), _back(item), item.id],
                 guid=genanki.guid_for(item.id),
             )

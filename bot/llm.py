@@ -16,13 +16,14 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Protocol
-
-from openai import AsyncOpenAI
+from typing import TYPE_CHECKING, Protocol
 
 from bot.config import Settings
 from bot.prompts import answer_messages
 from knowledge.answering import NOT_COVERED, GeneratedAnswer, sources_of
+
+if TYPE_CHECKING:  # openai takes about half a second to import: only when a model answers
+    from openai import AsyncOpenAI
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,8 @@ class LLMComposer:
         """The client for the running event loop: its connections cannot outlive their loop."""
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
+            from openai import AsyncOpenAI
+
             self._client = AsyncOpenAI(
                 api_key=self.api_key,
                 base_url=self.base_url,

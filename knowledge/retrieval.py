@@ -12,7 +12,6 @@ from enum import StrEnum
 
 from knowledge.bank import SHARED
 from knowledge.embeddings import Embedder
-from knowledge.lexical import LexicalIndex
 from knowledge.passages import Passage
 from knowledge.vector_index import VectorIndex
 
@@ -43,6 +42,8 @@ class Retriever:
     ) -> None:
         self.passages = list(passages)
         self.by_id = {p.id: p for p in self.passages}
+        from knowledge.lexical import LexicalIndex  # bm25s and numpy: not on the chat's start
+
         self.lexical = LexicalIndex(self.passages)
         self.vectors = vectors
         self.embedder = embedder
