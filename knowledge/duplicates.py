@@ -10,7 +10,9 @@ before. With 32 bands of 4 rows, a pair sharing 75% of its words is proposed wit
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,9 @@ QUESTION_STOPWORDS = frozenset(
     | {"that", "with", "it", "its", "this", "be", "by", "as", "at", "from", "choose", "two"}
 )
 BANDS, ROWS = 32, 4
+# Up to this many questions an exact check (prefix filtering) takes milliseconds, less than
+# loading datasketch; the shipped banks stay below it, so the chat starts without it.
+EXACT_UP_TO = 500
 SEED = 1  # fixed, so that a check gives the same answer every time
 
 
@@ -58,6 +63,8 @@ def _index() -> MinHashLSH:
 def pairs_within(questions: Sequence[str]) -> list[tuple[int, int, float]]:
     """(later, earlier, share) for every near-duplicate pair in `questions`, by position."""
     words = [question_words(q) for q in questions]
+    if len(words) <= EXACT_UP_TO:
+        return _exact_pairs(words)
     signatures = _signatures(words)
     index = _index()
     found: list[tuple[int, int, float]] = []
@@ -69,6 +76,25 @@ def pairs_within(questions: Sequence[str]) -> list[tuple[int, int, float]]:
             if similarity >= NEAR_DUPLICATE:
                 found.append((later, earlier, similarity))
         index.insert(later, signature)
+    return found
+
+
+def _exact_pairs(words: Sequence[frozenset[str]]) -> list[tuple[int, int, float]]:
+    """`pairs_within` without an index: two word sets sharing NEAR_DUPLICATE of their words
+    share one of the rarest len - floor(NEAR_DUPLICATE * len) + 1 words of each, so only pairs
+    with such a word in common are compared (all-pairs prefix filtering, exact)."""
+    counts = Counter(word for mine in words for word in mine)
+    holders: dict[str, list[int]] = {}
+    found: list[tuple[int, int, float]] = []
+    for later, mine in enumerate(words):
+        rarest = sorted(mine, key=lambda word: (counts[word], word))
+        prefix = rarest[: len(rarest) - math.floor(NEAR_DUPLICATE * len(rarest)) + 1]
+        for earlier in sorted({e for word in prefix for e in holders.get(word, ())}):
+            similarity = share(mine, words[earlier])
+            if similarity >= NEAR_DUPLICATE:
+                found.append((later, earlier, similarity))
+        for word in prefix:
+            holders.setdefault(word, []).append(later)
     return found
 
 
