@@ -42,6 +42,9 @@ class Retriever:
     ) -> None:
         self.passages = list(passages)
         self.by_id = {p.id: p for p in self.passages}
+        self.by_source: dict[str, list[Passage]] = {}
+        for passage in self.passages:
+            self.by_source.setdefault(passage.source_id, []).append(passage)
         from knowledge.lexical import LexicalIndex  # bm25s and numpy: not on the chat's start
 
         self.lexical = LexicalIndex(self.passages)
@@ -75,12 +78,9 @@ class Retriever:
                     dense_scores[pid] = similarity
                     fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
         if mode is not RetrievalMode.dense:
-            ranked = [
-                (self.passages[i].id, score)
-                for i, score in self.lexical.search(query, CANDIDATES * 3, scope)
-                if exam is None or exam in self.passages[i].exams
-            ][:CANDIDATES]
-            for rank, (pid, score) in enumerate(ranked):
+            found = self.lexical.search(query, CANDIDATES, scope, exam)
+            for rank, (index, score) in enumerate(found):
+                pid = self.passages[index].id
                 lexical_scores[pid] = score
                 fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
         visible = {SHARED, scope}
@@ -91,7 +91,7 @@ class Retriever:
         }
         order = sorted(fused, key=lambda pid: fused[pid], reverse=True)
         if focus:
-            own = [p.id for p in self.passages if p.source_id == focus and p.scope in visible]
+            own = [p.id for p in self.by_source.get(focus, ()) if p.scope in visible]
             ranked_own = [pid for pid in order if pid in own] + [
                 pid for pid in own if pid not in fused
             ]
