@@ -81,12 +81,20 @@ class StudyIndex:
             self._key = key
             return self._answerer, message
 
+    def load_model_in_background(self) -> None:
+        """Start loading the embedding model now, while the index is checked and the keyword
+        index built; for callers that will ask a question next (`warm`, `studybot ask`)."""
+        start = getattr(self.embedder, "load_in_background", None)
+        if start is not None and self.client_factory is not None:
+            start()
+
     def warm(self, bank: Bank) -> None:
         """Load the model, open the index and build the answerer ahead of the first follow-up,
         so that it is answered at once. Meant for a background daemon thread while the student
         reads a question: `ensure` from another thread waits on the same lock. Never raises;
         a failure here is logged and the first follow-up tries again."""
         try:
+            self.load_model_in_background()
             answerer, _ = self.ensure(bank)
             # One query loads the model and chromadb's graph: the first question pays neither.
             answerer.retrieve("warm up")

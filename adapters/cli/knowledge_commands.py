@@ -119,6 +119,7 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
                 raise typer.Exit(2)
             code = found.code
         follow_ups = build_follow_up_pipeline(settings, notes(settings))
+        follow_ups.study.load_model_in_background()  # while the bank and index are checked
         answerer = _prepared(settings, load(settings), follow_ups.study)
         composer = follow_ups.composer
         questions = [line.strip() for line in sys.stdin] if question == "-" else [question]
