@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import tempfile
 import threading
+import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +48,7 @@ from bot.privacy import CONFIRM_WORD, WARNING, forget_user
 from bot.progress import METHOD as READINESS_METHOD
 from bot.progress import attempts, exam_progress, study_streak, weekly_accuracy
 from bot.quiz import Quizzes
-from bot.refs import DailyRef, FollowUpRef, decode, names_follow_up
+from bot.refs import DailyRef, FollowUpRef, QuizRef, decode, names_follow_up
 from bot.review import due_cards, due_count, next_due
 from bot.storage import repository
 from bot.storage.database import Database
@@ -75,6 +80,14 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
+class AfterCommit(Reply):
+    """Internal: slow work (a chart, a deck) done in a worker thread once the event's database
+    transaction is committed, so that it holds neither the database nor the event loop."""
+
+    make: Callable[[], Reply]
+
+
+@dataclass(frozen=True, kw_only=True)
 class AskRequest(Reply):
     """Internal: a follow-up question to answer once the database session is closed."""
 
@@ -87,6 +100,8 @@ class AskRequest(Reply):
 # Telegram's own limit; nothing longer is parsed at all (a question, an answer or a command).
 MAX_MESSAGE_CHARS = 4096
 ASKER = Audience.asker  # notices about a button or vote only its presser needs to see
+# How often an event looks for items another process imported (one count over the imports).
+BANK_CHECK_SECONDS = 1.0
 COMMAND_ALIASES = {"question": "resume", "where": "resume", "end": "stop", "next": "skip"}
 
 
@@ -125,18 +140,26 @@ class Core:
         self.clock = clock
         self.quizzes = Quizzes(bank, clock, seed)
         self._imports_stamp: tuple[int, int] | None = None
+        self._bank_checked = -math.inf  # time.monotonic() of the last look at the imports
         self._bank_lock = threading.Lock()  # imports refresh the bank from a worker thread
         self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self._commands = self._command_table()
+        self._db_work = database_executor(database)
+        weakref.finalize(self, self._db_work.shutdown, wait=False)
 
     @property
     def bank(self) -> Bank:
         """The shipped items plus every imported one, as of the last event."""
         return self.quizzes.bank
 
-    def refresh_bank(self, db: Session) -> None:
-        """Pick up items imported by any process since we last looked (one small query)."""
+    def refresh_bank(self, db: Session, *, now: bool = False) -> None:
+        """Pick up items imported by any process since we last looked (one small query, at
+        most every BANK_CHECK_SECONDS unless `now`: this process's own imports show at once)."""
         with self._bank_lock:
+            checked = time.monotonic()
+            if not now and checked - self._bank_checked < BANK_CHECK_SECONDS:
+                return
+            self._bank_checked = checked
             stamp = imports_stamp(db)
             if stamp != self._imports_stamp:
                 self.quizzes.bank = imported_bank(db, self.shipped)
@@ -161,24 +184,31 @@ class Core:
 
     def _tick_in_session(self, platform: str) -> list[Delivery]:
         with self.database.session() as db:
-            self.refresh_bank(db)
+            self.refresh_bank(db, now=True)
             return self.daily.tick(db, platform)
 
     async def delivered(self, delivery: Delivery) -> None:
         """`delivery` reached its chat: no tick sends it again."""
         try:
-            with self.database.session() as db:
-                self.daily.delivered(db, delivery)
+            await self._in_session(self.daily.delivered, delivery)
         except Exception:  # it goes out again when the lease runs out: better twice than never
             log.exception("could not record delivery %s", delivery.key)
 
     async def retry_later(self, delivery: Delivery) -> None:
         """The platform refused `delivery`: a later tick sends it again while it is wanted."""
         try:
-            with self.database.session() as db:
-                self.daily.retry_later(db, delivery)
+            await self._in_session(self.daily.retry_later, delivery)
         except Exception:  # the lease runs out on its own; only the retry comes later
             log.exception("could not hand back delivery %s", delivery.key)
+
+    async def _in_session(self, work: Callable[[Session, Delivery], None], arg: Delivery) -> None:
+        """`work(db, arg)` in a database session, in the database worker thread."""
+
+        def run() -> None:
+            with self.database.session() as db:
+                work(db, arg)
+
+        await asyncio.get_running_loop().run_in_executor(self._db_work, run)
 
     async def handle(self, event: Event, progress: AnswerProgress | None = None) -> list[Reply]:
         """Answer one event. Unexpected failures become a polite message, never a traceback.
@@ -194,19 +224,17 @@ class Core:
             ]
         key = (event.platform, event.chat_id, event.user_id)
         lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
+        async with lock:  # one user's events in one process run in order
             try:
-                if isinstance(event, Document):  # parsing a big file must not stall other chats
-                    replies = await asyncio.to_thread(self._dispatch_in_session, event)
-                else:
-                    with self.database.session() as db:
-                        replies = self._dispatch(db, event)
+                replies = await self._run_dispatch(event)
                 # Questions are answered outside the database session: a model may take a while.
                 answered: list[Reply] = []
                 for reply in replies:
                     if isinstance(reply, AskRequest):
                         scope = chat_scope(event.platform, event.chat_id)
                         answered.extend(await self._answer(reply, progress, scope))
+                    elif isinstance(reply, AfterCommit):  # a chart or a deck: not on the loop
+                        answered.append(await asyncio.to_thread(reply.make))
                     else:
                         answered.append(reply)
                 return answered
@@ -275,9 +303,21 @@ class Core:
 
     # ------------------------------------------------------------ dispatch
 
+    async def _run_dispatch(self, event: Event) -> list[Reply]:
+        """The event's database work, off the event loop: in the database worker (see
+        database_executor), or for a file to import, whose parsing may take seconds, in a
+        thread of its own so that nobody's answers queue behind it."""
+        if isinstance(event, Document):
+            return await asyncio.to_thread(self._dispatch_in_session, event)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db_work, self._dispatch_in_session, event)
+
     def _dispatch_in_session(self, event: Event) -> list[Reply]:
+        """One event, one database session, one transaction committed at its end."""
         with self.database.session() as db:
-            return self._dispatch(db, event)
+            replies = self._dispatch(db, event)
+            db.commit()
+            return replies
 
     def _dispatch(self, db: Session, event: Event) -> list[Reply]:
         now = self.clock()
@@ -310,7 +350,7 @@ class Core:
             replies.extend(self._button(db, event, user, chat))
         elif isinstance(event, Document):
             replies.extend(import_document(db, event, self.shipped, now))
-            self.refresh_bank(db)
+            self.refresh_bank(db, now=True)
         return replies
 
     # ------------------------------------------------------------ commands
@@ -474,8 +514,11 @@ class Core:
         if chat.kind == ChatKind.group:
             board = self.daily.leaderboard(db, chat, "all")
             path = self.files_dir / f"standings-{chat.id}-{stamp}.png"
-            chart = standings_chart(board.rows, board.title, path)
-            return [board, ImageReply(path=chart, caption="Group standings")]
+            chart = partial(standings_chart, board.rows, board.title, path)
+            return [
+                board,
+                AfterCommit(make=lambda: ImageReply(path=chart(), caption="Group standings")),
+            ]
         assert user.id is not None
         tries = attempts(db, user.id)
         exams = tuple(
@@ -489,8 +532,9 @@ class Core:
             method=READINESS_METHOD,
         )
         path = self.files_dir / f"progress-{user.id}-{stamp}.png"
-        chart = progress_chart(exams, weekly_accuracy(tries, now.date()), path)
-        return [stats, ImageReply(path=chart, caption="Accuracy per domain and per week")]
+        chart = partial(progress_chart, exams, weekly_accuracy(tries, now.date()), path)
+        caption = "Accuracy per domain and per week"
+        return [stats, AfterCommit(make=lambda: ImageReply(path=chart(), caption=caption))]
 
     def _export(self, call: CommandCall) -> list[Reply]:
         user = call.user
@@ -500,10 +544,15 @@ class Core:
         if not missed:
             return [HintReply(text="No missed questions to export yet. Keep practising!")]
         path = self.files_dir / f"studybot-missed-{user.id}.apkg"
-        count = export_deck(missed, self.bank, "studybot: missed questions", path)
-        caption = f"{count} missed question(s) as an Anki deck."
-        # A member's missed questions are theirs alone: in a group the deck goes to them only.
-        return [FileReply(path=path, caption=caption, audience=Audience.asker)]
+        bank = self.bank
+
+        def deck() -> FileReply:
+            count = export_deck(missed, bank, "studybot: missed questions", path)
+            caption = f"{count} missed question(s) as an Anki deck."
+            # A member's missed questions are theirs alone: in a group the deck goes to them only.
+            return FileReply(path=path, caption=caption, audience=Audience.asker)
+
+        return [AfterCommit(make=deck)]
 
     # ------------------------------------------------------------ answers and buttons
 
@@ -556,8 +605,7 @@ class Core:
             return [HintReply(text=ended, audience=ASKER)]
         current = self.quizzes.current(db, session)
         if current is None or decode(current[1].ref) != ref:
-            earlier = "That was for an earlier question; /resume shows the current one."
-            return [HintReply(text=earlier, audience=ASKER)]
+            return [HintReply(text=self._not_current(ref, session), audience=ASKER)]
         item, question = current
         count = len(question.options)
         if any(not 0 <= p < count for p in event.choices):
@@ -566,6 +614,14 @@ class Core:
         if parsed.hint:
             return [HintReply(text=parsed.hint, audience=ASKER)]
         return self.quizzes.answer(db, session, item, parsed.choices)
+
+    def _not_current(self, ref: object, session: QuizSession) -> str:
+        """Why a tapped answer is not taken: a question of this quiz already answered (a
+        second tap, or another device or process was first), or one from before."""
+        mine = isinstance(ref, QuizRef) and ref.session_id == session.id
+        if mine and ref.position < session.position:  # type: ignore[union-attr]
+            return "That earlier question is already answered; /resume shows the current one."
+        return "That was for an earlier question; /resume shows the current one."
 
     def _button(self, db: Session, event: ButtonPress, user: User, chat: Chat) -> list[Reply]:
         ref = decode(event.data)
@@ -616,3 +672,12 @@ def oversized(event: Event) -> bool:
 def commands() -> Sequence[tuple[str, str]]:
     """Command names and summaries, for adapters that register them (Telegram's menu)."""
     return helptext.COMMANDS
+
+
+def database_executor(database: Database) -> ThreadPoolExecutor:
+    """The worker threads that run events' database work, off the event loop. SQLite takes
+    one writer at a time and the work is Python-bound (one GIL), so one thread serves it
+    best: a second one only waits on the file lock, in sleeps of up to 100 ms. A server
+    database takes several, as they mostly wait on the network."""
+    workers = 1 if database.url.startswith("sqlite") else 8
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="studybot-db")

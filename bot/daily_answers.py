@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
@@ -13,6 +12,7 @@ from bot.daily_schedule import local_hhmm, schedule_of
 from bot.refs import DailyRef
 from bot.review import record_review
 from bot.storage.models import Chat, DailyAnswer, DailyChallenge, User
+from bot.storage.repository import insert_unless_taken
 from bot.types import Audience, HintReply, Reply, TextReply
 from knowledge.bank import Bank
 
@@ -60,24 +60,21 @@ class DailyAnswers:
         chosen = sorted(order[p] for p in positions)
         correct = set(chosen) == set(item.correct_indices())
         assert user.id is not None
-        db.add(
-            DailyAnswer(
-                challenge_id=challenge.id,
-                user_id=user.id,
-                position=position,
-                chosen=chosen,
-                correct=correct,
-                answered_at=now,
-                time_taken_ms=milliseconds(now - (challenge.shown_at or challenge.posted_at)),
-            )
-        )
-        try:  # the review card's lookup flushes the answer: a second answer fails right here
-            record_review(db, user.id, item.id, correct, now)
-            db.commit()
-        except IntegrityError:
-            db.rollback()
+        answer = {
+            "challenge_id": challenge.id,
+            "user_id": user.id,
+            "position": position,
+            "chosen": chosen,
+            "correct": correct,
+            "answered_at": now,
+            "time_taken_ms": milliseconds(now - (challenge.shown_at or challenge.posted_at)),
+        }
+        # The unique (challenge, member, position) decides, whatever process was first; the
+        # answer is written before the review card is read (see record_review).
+        if not insert_unless_taken(db, DailyAnswer, answer):
             again = f"{user.display_name or 'You'}: you already answered; your first answer counts."
             return [HintReply(text=again, audience=ASKER)]
+        record_review(db, user.id, item.id, correct, now)
         schedule = schedule_of(db, chat)
         closes = local_hhmm(challenge.closes_at, schedule) if schedule else "the close"
         thanks = f"Got it, {user.display_name or 'thanks'}! Results at {closes}."

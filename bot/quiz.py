@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import random
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col
 
 from bot.answers import letter
 from bot.clock import Clock
@@ -137,11 +140,13 @@ class Quizzes:
         )
         db.add(session)
         try:
-            db.commit()
+            db.flush()
         except IntegrityError:  # another process started one for this user a moment ago
             db.rollback()
             return [HintReply(text="A quiz is already in progress here. /resume shows it.")]
-        return [TextReply(text=intro), *self.present(db, session)]
+        replies: list[Reply] = [TextReply(text=intro), *self.present(db, session)]
+        db.commit()  # the session and its first question's order, in one transaction
+        return replies
 
     def _intro(self, count: int, request: QuizRequest, available: int) -> str:
         scope = ", ".join(request.domains) if request.domains else "all domains"
@@ -160,7 +165,8 @@ class Quizzes:
     # ------------------------------------------------------------ presenting
 
     def present(self, db: Session, session: QuizSession) -> list[Reply]:
-        """The current question; its shuffled order is fixed in the database on first show."""
+        """The current question; its shuffled order is fixed in the database on first show
+        (by the caller's commit: the event's one transaction)."""
         item = self._current_item(db, session)
         if item is None:
             return self.finish(db, session, EndReason.finished)
@@ -171,7 +177,6 @@ class Quizzes:
             session.current_order = order
             session.presented_at = self.clock()
             db.add(session)
-            db.commit()
         return [self.question_reply(session, item)]
 
     def question_reply(self, session: QuizSession, item: Item) -> QuestionReply:
@@ -207,7 +212,6 @@ class Quizzes:
             session.item_ids = [i for n, i in enumerate(session.item_ids) if n != session.position]
             session.current_order = None
             db.add(session)
-            db.commit()
         return None
 
     def recap(self, db: Session, session: QuizSession) -> list[Reply]:
@@ -244,20 +248,25 @@ class Quizzes:
     def answer(
         self, db: Session, session: QuizSession, item: Item, positions: tuple[int, ...] | None
     ) -> list[Reply]:
-        """Record an answer (None: a skip) to the current question and move on."""
+        """Record an answer (None: a skip) to the current question and move on, in one
+        transaction. The session moves on only from the position this event read, so when two
+        processes answer the same question at once the database lets exactly one through."""
         assert session.id is not None and session.current_order is not None
         order = session.current_order
         chosen = sorted(order[p] for p in positions) if positions is not None else []
         verdict = grade(item, chosen) if positions is not None else Verdict.skipped
         now = self.clock()
         presented_at = session.presented_at or now
+        position = session.position
+        if not self._advance(db, session, position):  # another device or process was first
+            return self._already_answered(db, session)
         db.add(
             Answer(
                 session_id=session.id,
                 user_id=session.user_id,
                 item_id=item.id,
                 item_version=item.version,
-                position=session.position,
+                position=position,
                 chosen=chosen,
                 presented_order=order,
                 correct=verdict is Verdict.correct,
@@ -267,17 +276,45 @@ class Quizzes:
                 time_taken_ms=int((now - presented_at).total_seconds() * 1000),
             )
         )
-        session.position += 1
-        session.current_order = None
-        session.presented_at = None
-        db.add(session)
-        try:  # the review card's lookup flushes the answer: a duplicate fails right here
+        try:
+            db.flush()  # the answer first: its unique (session, position) is the last word
             record_review(db, session.user_id, item.id, verdict is Verdict.correct, now)
+            replies = self._after_answer(db, session, item, order, chosen, verdict)
             db.commit()
-        except IntegrityError:  # the same question was answered from another device first
+        except IntegrityError:  # an answer stored at this position by an older version
             db.rollback()
-            db.refresh(session)
-            return [HintReply(text="That question was already answered; here is the next one.")]
+            return self._already_answered(db, session)
+        return replies
+
+    def _advance(self, db: Session, session: QuizSession, position: int) -> bool:
+        """Move the session past `position` if it is still there and active (a conditional
+        UPDATE: it waits for, then sees, any other transaction's move); False if not."""
+        moved = db.exec(
+            update(QuizSession)
+            .where(
+                col(QuizSession.id) == session.id,
+                col(QuizSession.position) == position,
+                col(QuizSession.status) == "active",
+            )
+            .values(position=position + 1, current_order=None, presented_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        if not moved.rowcount:
+            return False
+        set_committed_value(session, "position", position + 1)
+        set_committed_value(session, "current_order", None)
+        set_committed_value(session, "presented_at", None)
+        return True
+
+    def _after_answer(
+        self,
+        db: Session,
+        session: QuizSession,
+        item: Item,
+        order: list[int],
+        chosen: list[int],
+        verdict: Verdict,
+    ) -> list[Reply]:
         replies: list[Reply] = []
         if session.mode == Mode.practice:
             replies.extend(self.feedback(item, order, chosen, verdict))
@@ -286,6 +323,14 @@ class Quizzes:
             replies.append(TextReply(text=f"{word} ({session.position}/{len(session.item_ids)})."))
         replies.extend(self.present(db, session))
         return replies
+
+    def _already_answered(self, db: Session, session: QuizSession) -> list[Reply]:
+        """The reply to the loser of a race: the question counted once, here is where it is."""
+        db.refresh(session)
+        hint = HintReply(text="That question was already answered; here is the next one.")
+        if session.status != "active" or session.current_order is None:
+            return [replace(hint, text="That question was already answered.")]
+        return [hint, *self.present(db, session)]
 
     def feedback(
         self, item: Item, order: list[int], chosen: list[int], verdict: Verdict

@@ -13,26 +13,40 @@ from fsrs import Card, Rating, Scheduler
 from sqlmodel import Session, col, func, select
 
 from bot.storage.models import ReviewCard
+from bot.storage.repository import insert_unless_taken
 
 SCHEDULER = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
 
 
-def record_review(
-    db: Session, user_id: int, item_id: str, correct: bool, when: datetime
-) -> ReviewCard:
-    """Update (or start) the user's card for the item; the caller commits."""
-    row = db.exec(
-        select(ReviewCard).where(ReviewCard.user_id == user_id, ReviewCard.item_id == item_id)
-    ).first()
-    card = Card.from_dict(row.card) if row else Card(due=when)
-    card, _ = SCHEDULER.review_card(card, Rating.Good if correct else Rating.Again, when)
-    row = row or ReviewCard(user_id=user_id, item_id=item_id, due=card.due)
+def record_review(db: Session, user_id: int, item_id: str, correct: bool, when: datetime) -> None:
+    """Update (or start) the user's card for the item; the caller commits.
+
+    Safe when two processes review the same card at once (a quiz and a daily challenge on the
+    same item): the row is read FOR UPDATE (PostgreSQL; SQLite already holds its one write
+    lock, as the caller wrote the answer first), and a new card is inserted only if no other
+    transaction did so meanwhile, else that card is moved instead. Both reviews count.
+    """
+    query = select(ReviewCard).where(ReviewCard.user_id == user_id, ReviewCard.item_id == item_id)
+    row = db.exec(query.with_for_update()).first()
+    if row is None:
+        card = _reviewed(Card(card_id=0, due=when), correct, when)
+        fresh = {"card": card.to_dict(), "due": card.due, "reviews": 1, "lapses": int(not correct)}
+        if insert_unless_taken(db, ReviewCard, {"user_id": user_id, "item_id": item_id, **fresh}):
+            return
+        row = db.exec(query.with_for_update()).one()  # another transaction just started it
+    card = _reviewed(Card.from_dict(row.card), correct, when)
     row.card = card.to_dict()
     row.due = card.due
     row.reviews += 1
     row.lapses += 0 if correct else 1
     db.add(row)
-    return row
+
+
+def _reviewed(card: Card, correct: bool, when: datetime) -> Card:
+    """`card` after one review. (`card_id=0` above: fsrs otherwise sleeps 1 ms per new card
+    to make its id unique, and we never use that id.)"""
+    reviewed, _ = SCHEDULER.review_card(card, Rating.Good if correct else Rating.Again, when)
+    return reviewed
 
 
 def due_cards(db: Session, user_id: int, now: datetime, limit: int) -> list[ReviewCard]:

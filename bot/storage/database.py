@@ -34,6 +34,10 @@ def newest_revision() -> str | None:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers and one writer across processes
+    # With WAL, NORMAL syncs at checkpoints instead of at every commit: still no corruption, and
+    # a commit costs microseconds instead of an fsync (about 5 ms here). A power cut (not a
+    # crash of the bot) may lose the last commits.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA secure_delete=ON")  # deleted rows (/forget) are overwritten, not left

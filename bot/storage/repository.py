@@ -3,51 +3,52 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.storage.models import Answer, Chat, QuizSession, User
+
+
+def insert_unless_taken(db: Session, model: type[SQLModel], values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING in the event's transaction; False when a unique
+    constraint already holds such a row (another event or process wrote it first). Unlike a
+    failed INSERT, nothing else in the transaction is lost, and no savepoint is needed."""
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    table = model.__table__  # type: ignore[attr-defined]
+    insert = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    # RETURNING, not rowcount: with psycopg, rowcount says 1 even when nothing was inserted.
+    return db.exec(insert.returning(table.c.id)).first() is not None
 
 
 def get_or_create_user(
     db: Session, platform: str, platform_user_id: str, display_name: str, now: datetime
 ) -> User:
+    """The user, created if new (safely, when two processes see a new user at once); nothing
+    is committed here: the event's one transaction does that."""
     query = select(User).where(User.platform == platform, User.platform_user_id == platform_user_id)
     user = db.exec(query).first()
     if user is None:
-        user = User(
-            platform=platform,
-            platform_user_id=platform_user_id,
-            display_name=display_name,
-            created_at=now,
-        )
-        db.add(user)
-        try:
-            db.commit()
-        except IntegrityError:  # another process created it a moment ago
-            db.rollback()
-            return db.exec(query).one()
-    elif display_name and user.display_name != display_name:
+        values = {"platform": platform, "platform_user_id": platform_user_id}
+        insert_unless_taken(db, User, {**values, "display_name": display_name, "created_at": now})
+        return db.exec(query).one()
+    if display_name and user.display_name != display_name:
         user.display_name = display_name
         db.add(user)
-        db.commit()
     return user
 
 
 def get_or_create_chat(
     db: Session, platform: str, platform_chat_id: str, kind: str, now: datetime
 ) -> Chat:
+    """The chat, created if new; see get_or_create_user."""
     query = select(Chat).where(Chat.platform == platform, Chat.platform_chat_id == platform_chat_id)
     chat = db.exec(query).first()
     if chat is None:
-        chat = Chat(platform=platform, platform_chat_id=platform_chat_id, kind=kind, created_at=now)
-        db.add(chat)
-        try:
-            db.commit()
-        except IntegrityError:
-            db.rollback()
-            return db.exec(query).one()
+        values = {"platform": platform, "platform_chat_id": platform_chat_id, "kind": kind}
+        insert_unless_taken(db, Chat, {**values, "created_at": now})
+        return db.exec(query).one()
     return chat
 
 
