@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters.cli.chat import TerminalChat
+from bot.core import Core
 from knowledge.duplicates import pairs_within
 
 # Loaded when first needed (a follow-up, /stats, /export, `studybot run`), or in the
@@ -79,6 +81,23 @@ def test_the_chat_reaches_its_first_question_without_any_heavy_library(tmp_path:
     assert first.isdisjoint(HEAVY), sorted(first & set(HEAVY))
     again = loaded_at_first_question(tmp_path, "grace")  # at head: no migration machinery
     assert again.isdisjoint({*HEAVY, "alembic"}), sorted(again & {*HEAVY, "alembic"})
+
+
+async def test_the_first_question_starts_readying_follow_up_answers_in_the_background(
+    core: Core, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chat = TerminalChat(core, "ada", rich=False)
+    await chat.send("/help")
+    assert chat.warming is None  # nothing to read yet: nothing loads
+    assert not core.answers_ready()
+    await chat.send("/quiz DVA-C02 2")
+    assert "Question 1/2" in capsys.readouterr().out
+    assert chat.warming is not None
+    chat.warming.join(timeout=60)
+    assert core.answers_ready()  # the first follow-up will not build the index
+    warming = chat.warming
+    await chat.send("A")
+    assert chat.warming is warming  # once per chat
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
@@ -47,6 +48,7 @@ class TerminalChat:
         self.history = history
         self.console = Console(highlight=False) if rich else None
         self.follow_ups: tuple[str, ...] = ()
+        self.warming: threading.Thread | None = None
 
     def _event(self, line: str) -> Command | Text | ButtonPress | Document | HintReply:
         base = {"platform": PLATFORM, "chat_id": f"cli:{self.user}", "user_id": self.user}
@@ -104,7 +106,21 @@ class TerminalChat:
             if isinstance(reply, FollowUpsReply):
                 self.follow_ups = tuple(s.data for s in reply.suggestions)
             self.show(reply)
+        if any(isinstance(reply, QuestionReply) for reply in replies):
+            self.warm_follow_ups()
         return replies
+
+    def warm_follow_ups(self) -> None:
+        """Once a first question is on screen, load the model and open the study index in a
+        background thread, so that the student's first follow-up does not wait for them; the
+        start never does. A daemon: leaving the chat does not wait for it."""
+        study = self.core.study
+        if self.warming is not None or study is None or study.ready(self.core.bank):
+            return
+        self.warming = threading.Thread(
+            target=study.warm, args=(self.core.bank,), name="warm-follow-ups", daemon=True
+        )
+        self.warming.start()
 
     def show(self, reply: Reply) -> None:
         text = render(reply, self.core.now())
