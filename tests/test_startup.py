@@ -121,3 +121,22 @@ def test_small_banks_find_exactly_the_near_duplicates_every_pair_check_finds(see
     ]
     assert len(exhaustive) > 20
     assert pairs_within(questions) == exhaustive
+
+
+def test_bench_startup_prints_every_figure_as_json(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STUDYBOT_", "OPENAI_"))}
+    env.update(HOME=str(tmp_path), STUDYBOT_DATA_DIR=str(tmp_path / "none-built"))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "bench", "startup", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    for name in ("chat_first_question_s", "chat_first_question_new_data_dir_s", "help_s"):
+        assert figures[name] > 0, name
+    assert figures["chat_import_s"] > 0 and figures["ask_lexical_s"] > 0
+    assert figures["chat_first_question_peak_mib"] > 0
+    assert figures["ask_s"] is None and "run the setup" in figures["ask_index"]

@@ -268,4 +268,13 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
         """200 students taking 20-question quizzes at once, and a slow /stats chart (JSON)."""
         bench_conversation("quizzes", runs, quick, database_url)
 
+    @bench_app.command("startup")
+    def bench_startup_command(runs: BenchRuns = 5, quick: BenchQuick = False) -> None:
+        """Seconds to the chat's first question (fresh process, no keys), `--help`, `ask` and
+        the chat's imports, each the median of fresh processes (JSON)."""
+        from adapters.cli.bench_startup import bench_startup
+
+        figures = bench_startup(runs, quick, log=lambda line: typer.echo(line, err=True))
+        typer.echo(json.dumps(figures, indent=2))
+
     app.add_typer(bench_app, name="bench")
