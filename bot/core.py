@@ -601,8 +601,7 @@ class Core:
         if isinstance(ref, DailyRef):
             return self.daily.answer(db, user, chat, ref, tuple(event.choices))
         if session is None:
-            ended = "That quiz has ended. Start a new one with /quiz."
-            return [HintReply(text=ended, audience=ASKER)]
+            return [HintReply(text=self._ended(db, ref, user), audience=ASKER)]
         current = self.quizzes.current(db, session)
         if current is None or decode(current[1].ref) != ref:
             return [HintReply(text=self._not_current(ref, session), audience=ASKER)]
@@ -614,6 +613,17 @@ class Core:
         if parsed.hint:
             return [HintReply(text=parsed.hint, audience=ASKER)]
         return self.quizzes.answer(db, session, item, parsed.choices)
+
+    def _ended(self, db: Session, ref: object, user: User) -> str:
+        """Why an answer to a quiz that is over is not taken; when that very question was
+        answered (another device or process was first, finishing the quiz), say so."""
+        ended = "That quiz has ended. Start a new one with /quiz."
+        if not isinstance(ref, QuizRef):
+            return ended
+        old = db.get(QuizSession, ref.session_id)
+        if old is None or old.user_id != user.id or ref.position >= old.position:
+            return ended
+        return "That quiz has ended; that question was already answered. /quiz starts a new one."
 
     def _not_current(self, ref: object, session: QuizSession) -> str:
         """Why a tapped answer is not taken: a question of this quiz already answered (a

@@ -12,10 +12,10 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot.answers import letter
 from bot.clock import Clock
@@ -88,6 +88,30 @@ def explanation_of(
         takeaway=item.takeaway,
         references=tuple(item.references),
     )
+
+
+def shuffled_order(seed: str, position: int, item: Item) -> list[int]:
+    """The order question `position` of a session shows its options in, fixed by the seed."""
+    order = list(range(len(item.options)))
+    random.Random(f"order:{seed}:{position}").shuffle(order)
+    return order
+
+
+# Built once: the hottest statement of all (every answer), bound per call.
+_sessions = QuizSession.__table__  # type: ignore[attr-defined]
+ADVANCE = (
+    update(_sessions)
+    .where(
+        _sessions.c.id == bindparam("session_id"),
+        _sessions.c.position == bindparam("at_position"),
+        _sessions.c.status == "active",
+    )
+    .values(
+        position=bindparam("next_position"),
+        current_order=bindparam("next_order", type_=_sessions.c.current_order.type),
+        presented_at=bindparam("shown_at", type_=_sessions.c.presented_at.type),
+    )
+)
 
 
 class Quizzes:
@@ -171,10 +195,7 @@ class Quizzes:
         if item is None:
             return self.finish(db, session, EndReason.finished)
         if session.current_order is None:
-            order = list(range(len(item.options)))
-            rng = random.Random(f"order:{session.seed}:{session.position}")
-            rng.shuffle(order)
-            session.current_order = order
+            session.current_order = shuffled_order(session.seed, session.position, item)
             session.presented_at = self.clock()
             db.add(session)
         return [self.question_reply(session, item)]
@@ -260,24 +281,22 @@ class Quizzes:
         position = session.position
         if not self._advance(db, session, position):  # another device or process was first
             return self._already_answered(db, session)
-        db.add(
-            Answer(
-                session_id=session.id,
-                user_id=session.user_id,
-                item_id=item.id,
-                item_version=item.version,
-                position=position,
-                chosen=chosen,
-                presented_order=order,
-                correct=verdict is Verdict.correct,
-                partial=verdict is Verdict.partial,
-                skipped=verdict is Verdict.skipped,
-                answered_at=now,
-                time_taken_ms=int((now - presented_at).total_seconds() * 1000),
-            )
-        )
-        try:
-            db.flush()  # the answer first: its unique (session, position) is the last word
+        answer = {
+            "session_id": session.id,
+            "user_id": session.user_id,
+            "item_id": item.id,
+            "item_version": item.version,
+            "position": position,
+            "chosen": chosen,
+            "presented_order": order,
+            "correct": verdict is Verdict.correct,
+            "partial": verdict is Verdict.partial,
+            "skipped": verdict is Verdict.skipped,
+            "answered_at": now,
+            "time_taken_ms": int((now - presented_at).total_seconds() * 1000),
+        }
+        try:  # the answer first: its unique (session, position) is the last word
+            db.exec(insert(Answer.__table__).values(**answer))  # type: ignore[attr-defined]
             record_review(db, session.user_id, item.id, verdict is Verdict.correct, now)
             replies = self._after_answer(db, session, item, order, chosen, verdict)
             db.commit()
@@ -288,22 +307,32 @@ class Quizzes:
 
     def _advance(self, db: Session, session: QuizSession, position: int) -> bool:
         """Move the session past `position` if it is still there and active (a conditional
-        UPDATE: it waits for, then sees, any other transaction's move); False if not."""
+        UPDATE: it waits for, then sees, any other transaction's move); False if not. The next
+        question's order is fixed in the same statement when that question is still in the
+        bank (else `present` sees to it)."""
+        following = position + 1
+        item = (
+            self.bank.get(session.item_ids[following])
+            if following < len(session.item_ids)
+            else None
+        )
+        order = shuffled_order(session.seed, following, item) if item else None
+        shown = self.clock() if item else None
         moved = db.exec(
-            update(QuizSession)
-            .where(
-                col(QuizSession.id) == session.id,
-                col(QuizSession.position) == position,
-                col(QuizSession.status) == "active",
-            )
-            .values(position=position + 1, current_order=None, presented_at=None)
-            .execution_options(synchronize_session=False)
+            ADVANCE,
+            params={
+                "session_id": session.id,
+                "at_position": position,
+                "next_position": following,
+                "next_order": order,
+                "shown_at": shown,
+            },
         )
         if not moved.rowcount:
             return False
-        set_committed_value(session, "position", position + 1)
-        set_committed_value(session, "current_order", None)
-        set_committed_value(session, "presented_at", None)
+        set_committed_value(session, "position", following)
+        set_committed_value(session, "current_order", order)
+        set_committed_value(session, "presented_at", shown)
         return True
 
     def _after_answer(

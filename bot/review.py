@@ -10,12 +10,31 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fsrs import Card, Rating, Scheduler
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, func, select
 
 from bot.storage.models import ReviewCard
 from bot.storage.repository import insert_unless_taken
 
 SCHEDULER = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
+
+# Built once, bound per call: every answer reads and moves a card.
+_cards = ReviewCard.__table__  # type: ignore[attr-defined]
+LOCKED_CARD = (
+    select(_cards.c.id, _cards.c.card)
+    .where(_cards.c.user_id == bindparam("user_id"), _cards.c.item_id == bindparam("item_id"))
+    .with_for_update()
+)
+MOVE_CARD = (
+    update(_cards)
+    .where(_cards.c.id == bindparam("card_id"))
+    .values(
+        card=bindparam("new_card", type_=_cards.c.card.type),
+        due=bindparam("new_due", type_=_cards.c.due.type),
+        reviews=_cards.c.reviews + 1,
+        lapses=_cards.c.lapses + bindparam("lapse"),
+    )
+)
 
 
 def record_review(db: Session, user_id: int, item_id: str, correct: bool, when: datetime) -> None:
@@ -26,20 +45,17 @@ def record_review(db: Session, user_id: int, item_id: str, correct: bool, when: 
     lock, as the caller wrote the answer first), and a new card is inserted only if no other
     transaction did so meanwhile, else that card is moved instead. Both reviews count.
     """
-    query = select(ReviewCard).where(ReviewCard.user_id == user_id, ReviewCard.item_id == item_id)
-    row = db.exec(query.with_for_update()).first()
+    key = {"user_id": user_id, "item_id": item_id}
+    row = db.exec(LOCKED_CARD, params=key).first()
     if row is None:
         card = _reviewed(Card(card_id=0, due=when), correct, when)
         fresh = {"card": card.to_dict(), "due": card.due, "reviews": 1, "lapses": int(not correct)}
-        if insert_unless_taken(db, ReviewCard, {"user_id": user_id, "item_id": item_id, **fresh}):
+        if insert_unless_taken(db, ReviewCard, {**key, **fresh}):
             return
-        row = db.exec(query.with_for_update()).one()  # another transaction just started it
+        row = db.exec(LOCKED_CARD, params=key).one()  # another transaction just started it
     card = _reviewed(Card.from_dict(row.card), correct, when)
-    row.card = card.to_dict()
-    row.due = card.due
-    row.reviews += 1
-    row.lapses += 0 if correct else 1
-    db.add(row)
+    moved = {"new_card": card.to_dict(), "new_due": card.due, "lapse": int(not correct)}
+    db.exec(MOVE_CARD, params={"card_id": row.id, **moved})
 
 
 def _reviewed(card: Card, correct: bool, when: datetime) -> Card:

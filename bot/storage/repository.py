@@ -5,10 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.storage.models import Answer, Chat, QuizSession, User
+
+# The lookups every event makes, built once and bound per call (building a statement and its
+# cache key costs about as much as running it on SQLite).
+USER = select(User).where(
+    col(User.platform) == bindparam("platform"),
+    col(User.platform_user_id) == bindparam("platform_user_id"),
+)
+CHAT = select(Chat).where(
+    col(Chat.platform) == bindparam("platform"),
+    col(Chat.platform_chat_id) == bindparam("platform_chat_id"),
+)
+ACTIVE_SESSION = select(QuizSession).where(
+    col(QuizSession.user_id) == bindparam("user_id"),
+    col(QuizSession.chat_id) == bindparam("chat_id"),
+    col(QuizSession.status) == "active",
+)
 
 
 def insert_unless_taken(db: Session, model: type[SQLModel], values: dict[str, Any]) -> bool:
@@ -27,12 +44,11 @@ def get_or_create_user(
 ) -> User:
     """The user, created if new (safely, when two processes see a new user at once); nothing
     is committed here: the event's one transaction does that."""
-    query = select(User).where(User.platform == platform, User.platform_user_id == platform_user_id)
-    user = db.exec(query).first()
+    values = {"platform": platform, "platform_user_id": platform_user_id}
+    user = db.exec(USER, params=values).first()
     if user is None:
-        values = {"platform": platform, "platform_user_id": platform_user_id}
         insert_unless_taken(db, User, {**values, "display_name": display_name, "created_at": now})
-        return db.exec(query).one()
+        return db.exec(USER, params=values).one()
     if display_name and user.display_name != display_name:
         user.display_name = display_name
         db.add(user)
@@ -43,22 +59,16 @@ def get_or_create_chat(
     db: Session, platform: str, platform_chat_id: str, kind: str, now: datetime
 ) -> Chat:
     """The chat, created if new; see get_or_create_user."""
-    query = select(Chat).where(Chat.platform == platform, Chat.platform_chat_id == platform_chat_id)
-    chat = db.exec(query).first()
+    values = {"platform": platform, "platform_chat_id": platform_chat_id}
+    chat = db.exec(CHAT, params=values).first()
     if chat is None:
-        values = {"platform": platform, "platform_chat_id": platform_chat_id, "kind": kind}
-        insert_unless_taken(db, Chat, {**values, "created_at": now})
-        return db.exec(query).one()
+        insert_unless_taken(db, Chat, {**values, "kind": kind, "created_at": now})
+        return db.exec(CHAT, params=values).one()
     return chat
 
 
 def active_session(db: Session, user_id: int, chat_id: int) -> QuizSession | None:
-    query = select(QuizSession).where(
-        QuizSession.user_id == user_id,
-        QuizSession.chat_id == chat_id,
-        QuizSession.status == "active",
-    )
-    return db.exec(query).first()
+    return db.exec(ACTIVE_SESSION, params={"user_id": user_id, "chat_id": chat_id}).first()
 
 
 def last_exam(db: Session, user_id: int) -> str | None:
