@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Insert, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
@@ -32,11 +33,18 @@ def insert_unless_taken(db: Session, model: type[SQLModel], values: dict[str, An
     """INSERT ... ON CONFLICT DO NOTHING in the event's transaction; False when a unique
     constraint already holds such a row (another event or process wrote it first). Unlike a
     failed INSERT, nothing else in the transaction is lost, and no savepoint is needed."""
-    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
     table = model.__table__  # type: ignore[attr-defined]
-    insert = dialect.insert(table).values(**values).on_conflict_do_nothing()
-    # RETURNING, not rowcount: with psycopg, rowcount says 1 even when nothing was inserted.
-    return db.exec(insert.returning(table.c.id)).first() is not None
+    statement = _insert_ignoring(db.get_bind().dialect.name, table)
+    return db.exec(statement, params=values).first() is not None
+
+
+@cache
+def _insert_ignoring(dialect_name: str, table: Table) -> Insert:
+    """Built once per table: building it and its cache key on every call cost more than
+    running it. RETURNING, not rowcount: with psycopg, rowcount says 1 even when nothing was
+    inserted."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 def get_or_create_user(
