@@ -11,8 +11,14 @@ What the figures mean:
 - `handle_ms`: how long each `await core.handle(event)` took, as its caller saw it;
 - `reply_ms` (challenge): from the moment the whole burst arrived to each member's reply, which
   is what a member waits when everybody taps at once;
+- `one_at_a_time_ms` (challenge): more members answering one after another, so nobody waits
+  behind anybody: what one event costs;
 - `loop_stall_ms`: how late the event loop woke a coroutine sleeping beside the load, i.e. the
   longest time every other chat of the bot had to wait;
+- `slow_chart` (quizzes): while one student's /stats chart is drawn, a few others keep
+  answering on a fixed schedule (20 answers/s in all, well below what the core handles), and
+  their latency counts from when each answer was due: `others_during_chart_ms` against
+  `others_before_chart_ms`, side by side in the same run;
 - `lost` and `counted_twice` are read back from the database, never from the replies: answers
   expected but not stored, and answers stored (or review cards moved) more than once.
 """
@@ -72,7 +78,7 @@ class Sizes:
     sequential: int = 100  # ... and this many more answer one at a time afterwards
     students: int = 200  # quizzes: students taking a quiz at the same time
     questions: int = 20  # ... questions in each quiz (and in the core scenario's quizzes)
-    chart_students: int = 10  # slow chart: students answering while one asks for /stats
+    chart_students: int = 5  # slow chart: students answering while one asks for /stats
     chart_period: float = 0.25  # ... each answers every this many seconds
     chart_lead: float = 0.75  # ... for this long before /stats, and again after it
 
@@ -85,7 +91,7 @@ QUICK = Sizes(
     sequential=30,
     students=40,
     questions=10,
-    chart_students=6,
+    chart_students=4,
     chart_lead=0.5,
 )
 
