@@ -322,14 +322,15 @@ class Core:
     def _dispatch(self, db: Session, event: Event) -> list[Reply]:
         now = self.clock()
         self.refresh_bank(db)
-        user = repository.get_or_create_user(
-            db, event.platform, event.user_id, event.display_name, now
+        user, chat, session = repository.who_and_where(
+            db,
+            event.platform,
+            event.user_id,
+            event.display_name,
+            event.chat_id,
+            event.chat_kind,
+            now,
         )
-        chat = repository.get_or_create_chat(
-            db, event.platform, event.chat_id, event.chat_kind, now
-        )
-        assert user.id is not None and chat.id is not None
-        session = repository.active_session(db, user.id, chat.id)
         replies: list[Reply] = []
         if session is not None and self.quizzes.expired(session):
             replies.append(TextReply(text="Time is up! Here is how you did."))

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam
+from sqlalchemy import Insert, Table, and_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
@@ -21,6 +21,29 @@ USER = select(User).where(
 CHAT = select(Chat).where(
     col(Chat.platform) == bindparam("platform"),
     col(Chat.platform_chat_id) == bindparam("platform_chat_id"),
+)
+EVENT_ROWS = (
+    select(User, Chat, QuizSession)
+    .select_from(User)
+    .join(
+        Chat,
+        and_(
+            col(Chat.platform) == bindparam("platform"),
+            col(Chat.platform_chat_id) == bindparam("platform_chat_id"),
+        ),
+    )
+    .outerjoin(
+        QuizSession,
+        and_(
+            col(QuizSession.user_id) == User.id,
+            col(QuizSession.chat_id) == Chat.id,
+            col(QuizSession.status) == "active",
+        ),
+    )
+    .where(
+        col(User.platform) == bindparam("platform"),
+        col(User.platform_user_id) == bindparam("platform_user_id"),
+    )
 )
 ACTIVE_SESSION = select(QuizSession).where(
     col(QuizSession.user_id) == bindparam("user_id"),
@@ -45,6 +68,31 @@ def _insert_ignoring(dialect_name: str, table: Table) -> Insert:
     inserted."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+def who_and_where(
+    db: Session,
+    platform: str,
+    platform_user_id: str,
+    display_name: str,
+    platform_chat_id: str,
+    kind: str,
+    now: datetime,
+) -> tuple[User, Chat, QuizSession | None]:
+    """An event's user, chat and active quiz, in one query when both are known (nearly every
+    event), else created as needed (see get_or_create_user)."""
+    keys = {"platform": platform, "platform_user_id": platform_user_id}
+    found = db.exec(EVENT_ROWS, params={**keys, "platform_chat_id": platform_chat_id}).first()
+    if found is None:
+        user = get_or_create_user(db, platform, platform_user_id, display_name, now)
+        chat = get_or_create_chat(db, platform, platform_chat_id, kind, now)
+        assert user.id is not None and chat.id is not None
+        return user, chat, active_session(db, user.id, chat.id)
+    user, chat, session = found
+    if display_name and user.display_name != display_name:
+        user.display_name = display_name
+        db.add(user)
+    return user, chat, session
 
 
 def get_or_create_user(
