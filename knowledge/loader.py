@@ -109,7 +109,7 @@ def parse_located(text: str, file: str, *, complete: bool = True) -> list[Locate
     """
     try:
         root = yaml.compose(text, Loader=FastLoader)
-        data = FastLoader(text).get_single_data() if root is not None else None
+        data = FastLoader("").construct_document(root) if root is not None else None  # parsed once
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark else 1

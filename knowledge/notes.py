@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from knowledge.catalog import EXAMS
-from knowledge.loader import BankError, BankProblem
+from knowledge.loader import BankError, BankProblem, FastLoader
 from knowledge.reviews import review_month
 
 NOTES_DIR = Path(__file__).parent / "notes"
@@ -82,7 +82,7 @@ def parse_note(text: str, file: str) -> Note:
     if not match:
         raise BankError([BankProblem(file, 1, "", "a note starts with '---' front matter")])
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = yaml.load(match.group(1), Loader=FastLoader) or {}  # libyaml: 4x faster
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
