@@ -86,11 +86,11 @@ class Sizes:
 FULL = Sizes()
 QUICK = Sizes(
     answers=60,
-    members=200,
+    members=150,
     double_taps=10,
-    sequential=30,
-    students=40,
-    questions=10,
+    sequential=20,
+    students=30,
+    questions=8,
     chart_students=4,
     chart_lead=0.5,
 )
