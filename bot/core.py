@@ -47,7 +47,7 @@ from bot.llm import AnswerProgress, Composer
 from bot.privacy import CONFIRM_WORD, WARNING, forget_user
 from bot.progress import METHOD as READINESS_METHOD
 from bot.progress import attempts, exam_progress, study_streak, weekly_accuracy
-from bot.quiz import Quizzes
+from bot.quiz import ANSWERED_AND_ENDED, Quizzes
 from bot.refs import DailyRef, FollowUpRef, QuizRef, decode, names_follow_up
 from bot.review import due_cards, due_count, next_due
 from bot.storage import repository
@@ -624,7 +624,7 @@ class Core:
         old = db.get(QuizSession, ref.session_id)
         if old is None or old.user_id != user.id or ref.position >= old.position:
             return ended
-        return "That quiz has ended; that question was already answered. /quiz starts a new one."
+        return ANSWERED_AND_ENDED
 
     def _not_current(self, ref: object, session: QuizSession) -> str:
         """Why a tapped answer is not taken: a question of this quiz already answered (a

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
@@ -16,6 +17,10 @@ from bot.storage.repository import insert_unless_taken
 from bot.types import Audience, HintReply, Reply, TextReply
 from knowledge.bank import Bank
 
+# Whether a challenge is closed, read again once the answer is written (see DailyAnswers.answer).
+STILL_CLOSED = select(DailyChallenge.closed).where(
+    col(DailyChallenge.id) == bindparam("challenge_id")
+)
 ASKER = Audience.asker  # a member's answer to a group's challenge is acknowledged to them only
 
 
@@ -41,8 +46,13 @@ class DailyAnswers:
     def answer(
         self, db: Session, user: User, chat: Chat, ref: DailyRef, positions: tuple[int, ...]
     ) -> list[Reply]:
-        """A member's answer to question `ref`: the first one is final, no verdict yet."""
-        challenge = db.get(DailyChallenge, ref.challenge_id)
+        """A member's answer to question `ref`: the first one is final, no verdict yet.
+
+        The challenge is read FOR SHARE (PostgreSQL), so a process closing it waits for the
+        answers in flight and an answer waits for a close in flight: an answer counts in the
+        day's results exactly when it was taken. SQLite takes its one write lock at the
+        answer's INSERT, and the close is checked again under it."""
+        challenge = db.get(DailyChallenge, ref.challenge_id, with_for_update={"read": True})
         position = ref.position
         if challenge is None or challenge.chat_id != chat.id or position >= len(challenge.item_ids):
             return [HintReply(text="That challenge is not from this chat.", audience=ASKER)]
@@ -74,6 +84,10 @@ class DailyAnswers:
         if not insert_unless_taken(db, DailyAnswer, answer):
             again = f"{user.display_name or 'You'}: you already answered; your first answer counts."
             return [HintReply(text=again, audience=ASKER)]
+        if db.exec(STILL_CLOSED, params={"challenge_id": challenge.id}).one():
+            db.rollback()  # another process closed it between our read and our write
+            closed = "This challenge has closed; the answer is posted in the group."
+            return [HintReply(text=closed, audience=ASKER)]
         record_review(db, user.id, item.id, correct, now)
         schedule = schedule_of(db, chat)
         closes = local_hhmm(challenge.closes_at, schedule) if schedule else "the close"

@@ -42,6 +42,9 @@ from bot.types import (
 from knowledge.bank import Bank
 from knowledge.schema import Item
 
+ANSWERED_AND_ENDED = (
+    "That quiz has ended; that question was already answered. /quiz starts a new one."
+)
 VERDICT_WORDS = {
     Verdict.correct: "Correct",
     Verdict.partial: "Partly right",
@@ -280,7 +283,7 @@ class Quizzes:
         presented_at = session.presented_at or now
         position = session.position
         if not self._advance(db, session, position):  # another device or process was first
-            return self._already_answered(db, session)
+            return self._already_answered(db, session, position)
         answer = {
             "session_id": session.id,
             "user_id": session.user_id,
@@ -302,7 +305,7 @@ class Quizzes:
             db.commit()
         except IntegrityError:  # an answer stored at this position by an older version
             db.rollback()
-            return self._already_answered(db, session)
+            return self._already_answered(db, session, position)
         return replies
 
     def _advance(self, db: Session, session: QuizSession, position: int) -> bool:
@@ -353,11 +356,15 @@ class Quizzes:
         replies.extend(self.present(db, session))
         return replies
 
-    def _already_answered(self, db: Session, session: QuizSession) -> list[Reply]:
+    def _already_answered(self, db: Session, session: QuizSession, position: int) -> list[Reply]:
         """The reply to the loser of a race: the question counted once, here is where it is."""
         db.refresh(session)
         hint = HintReply(text="That question was already answered; here is the next one.")
-        if session.status != "active" or session.current_order is None:
+        if session.status != "active" and session.position <= position:  # stopped first
+            return [replace(hint, text="That quiz has ended. Start a new one with /quiz.")]
+        if session.status != "active":
+            return [replace(hint, text=ANSWERED_AND_ENDED)]
+        if session.current_order is None:
             return [replace(hint, text="That question was already answered.")]
         return [hint, *self.present(db, session)]
 
