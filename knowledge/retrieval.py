@@ -6,6 +6,7 @@ A `focus` source (the question the student just answered) puts that item's passa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -17,6 +18,10 @@ from knowledge.vector_index import VectorIndex
 
 RRF_K = 60
 CANDIDATES = 30
+# Dense search asks chromadb unfiltered when at least this share of passages is visible,
+# for SPARE more than it needs (passages another process indexed, hidden ones).
+UNFILTERED_SHARE = 0.25
+SPARE = 10
 
 
 class RetrievalMode(StrEnum):
@@ -50,6 +55,39 @@ class Retriever:
         self.lexical = LexicalIndex(self.passages)
         self.vectors = vectors
         self.embedder = embedder
+        self._shares: dict[tuple[str | None, str], float] = {}
+
+    def _visible(self, pid: str, exam: str | None, scope: str) -> bool:
+        passage = self.by_id.get(pid)
+        return (
+            passage is not None
+            and passage.scope in (SHARED, scope)
+            and (exam is None or exam in passage.exams)
+        )
+
+    def _visible_share(self, exam: str | None, scope: str) -> float:
+        """The share of the passages a chat with `scope` sees (of `exam`, when given)."""
+        key = (exam, scope)
+        if key not in self._shares:
+            seen = sum(self._visible(p.id, exam, scope) for p in self.passages)
+            self._shares[key] = seen / len(self.passages) if self.passages else 0.0
+        return self._shares[key]
+
+    def _dense(self, vector: list[float], exam: str | None, scope: str) -> list[tuple[str, float]]:
+        """The CANDIDATES nearest passages this chat may see. chromadb's metadata filter costs
+        tens to hundreds of milliseconds on a large collection, so when most passages are
+        visible the nearest are asked unfiltered (a few more than needed) and filtered here;
+        the filter is used only when few are visible or too few of those came back."""
+        assert self.vectors is not None
+        share = self._visible_share(exam, scope)
+        if share >= UNFILTERED_SHARE:
+            wanted = min(len(self.passages), math.ceil(CANDIDATES / share)) + SPARE
+            nearest = self.vectors.nearest(vector, wanted)
+            found = [(pid, s) for pid, s in nearest if self._visible(pid, exam, scope)]
+            if len(found) >= CANDIDATES or len(nearest) < wanted:
+                return found[:CANDIDATES]
+        found = self.vectors.search(vector, CANDIDATES, exam, scope)
+        return [(pid, s) for pid, s in found if pid in self.by_id]
 
     def search(
         self,
@@ -72,11 +110,9 @@ class Retriever:
             and self.embedder is not None
         ):
             vector = self.embedder.embed([query])[0]
-            found = self.vectors.search(vector, CANDIDATES, exam, scope)
-            for rank, (pid, similarity) in enumerate(found):
-                if pid in self.by_id:
-                    dense_scores[pid] = similarity
-                    fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+            for rank, (pid, similarity) in enumerate(self._dense(vector, exam, scope)):
+                dense_scores[pid] = similarity
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
         if mode is not RetrievalMode.dense:
             found = self.lexical.search(query, CANDIDATES, scope, exam)
             for rank, (index, score) in enumerate(found):
