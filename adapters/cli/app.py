@@ -7,40 +7,21 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.clock import system_clock
-from bot.config import Settings
-from bot.core import Core
-from bot.followups import build_follow_up_pipeline
-from bot.imports import (
-    TERMINAL_LIMITS,
-    ImportRefused,
-    check_count,
-    check_size,
-    import_located,
-    imported_items,
-)
-from bot.logs import configure_logging_from_environment
-from bot.reports import bank_summary, list_reports
-from bot.storage.database import Database
-from knowledge.bank import Bank
-from knowledge.importers import FORMATS, ImportDefaults, guess_format, parse_import
-from knowledge.loader import (
-    BANKS_DIR,
-    BankError,
-    BankProblem,
-    Located,
-    bank_files,
-    check_across,
-    parse_located,
-)
-from knowledge.notes import NOTES_DIR, Note, load_notes
-from knowledge.reviews import REVIEW_MONTHS, is_stale, oldest
+# Each command imports what it uses: `studybot --help` and the `run` and `bench` commands do
+# not pay for the chat's database and bank libraries, nor the chat for theirs.
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+    from bot.core import Core
+    from bot.storage.database import Database
+    from knowledge.bank import Bank
+    from knowledge.loader import BankProblem, Located
+    from knowledge.notes import Note
 
 log = logging.getLogger(__name__)
 app = typer.Typer(help="A study assistant for AWS certification exams.", no_args_is_help=True)
@@ -56,6 +37,9 @@ def _default_user() -> str:
 
 
 def _load_bank(settings: Settings) -> Bank:
+    from knowledge.bank import Bank
+    from knowledge.loader import BankError
+
     try:
         return Bank.load(settings.bank_paths() or None)
     except BankError as error:
@@ -74,6 +58,7 @@ def chat(
 ) -> None:
     """Chat with the bot in the terminal: quizzes, answers and explanations, offline."""
     from adapters.cli.chat import run_chat
+    from bot.config import Settings
 
     settings = Settings()
     bank = _load_bank(settings)  # before the database: a bad bank leaves it untouched
@@ -86,6 +71,9 @@ def chat(
 
 
 def _notes(settings: Settings) -> list[Note]:
+    from knowledge.loader import BankError
+    from knowledge.notes import load_notes
+
     try:
         return load_notes(settings.notes) if settings.notes else load_notes()
     except BankError as error:
@@ -96,6 +84,9 @@ def _notes(settings: Settings) -> list[Note]:
 
 def build_core(settings: Settings, database: Database, bank: Bank, seed: int | None = None) -> Core:
     """The core with the study index and, when a model is configured, the LLM composer."""
+    from bot.core import Core
+    from bot.followups import build_follow_up_pipeline
+
     follow_ups = build_follow_up_pipeline(settings, _notes(settings))
     study, composer = follow_ups.study, follow_ups.composer
     files = settings.data_dir / "files"
@@ -103,6 +94,8 @@ def build_core(settings: Settings, database: Database, bank: Bank, seed: int | N
 
 
 def _open_database(settings: Settings) -> Database:
+    from bot.storage.database import Database
+
     database = Database(settings.resolved_database_url())
     database.migrate()
     return database
@@ -126,6 +119,17 @@ def bank_validate(
     Our own banks must be complete (rationales, trap, takeaway, follow-ups, references).
     CSV, GIFT and Aiken files are checked as imports.
     """
+    from knowledge.importers import guess_format, parse_import
+    from knowledge.loader import (
+        BANKS_DIR,
+        BankError,
+        BankProblem,
+        bank_files,
+        check_across,
+        parse_located,
+    )
+    from knowledge.notes import load_notes
+
     problems: list[BankProblem] = []
     located: list[Located] = []
     notes: list[Note] = []
@@ -158,6 +162,8 @@ def bank_validate(
 
 def _echo_review_warnings(located: list[Located], notes: list[Note]) -> None:
     """One warning line per item or note not reviewed lately; warnings never fail validation."""
+    from knowledge.reviews import REVIEW_MONTHS, is_stale
+
     places = [(e.file, e.line, f"reviewed (item {e.item.id})", e.item.reviewed) for e in located]
     places += [(*n.source, f"reviewed (note {n.id})", n.reviewed) for n in notes]
     for file, line, field, month in places:
@@ -174,6 +180,8 @@ def _echo_review_warnings(located: list[Located], notes: list[Note]) -> None:
 
 def _notes_folders(paths: list[Path] | None) -> list[Path]:
     """The study-note folders to check: ours by default, else any `notes` folder given or inside."""
+    from knowledge.notes import NOTES_DIR
+
     if not paths:
         return [NOTES_DIR]
     found = {
@@ -191,6 +199,12 @@ def bank_list(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """Items per exam and domain (shipped and imported), the choose-N share, the notes count."""
+    from bot.config import Settings
+    from bot.imports import imported_items
+    from bot.reports import bank_summary
+    from knowledge.notes import load_notes
+    from knowledge.reviews import oldest
+
     settings = Settings()
     shipped = _load_bank(settings)
     database = _open_database(settings)
@@ -227,6 +241,12 @@ def bank_import(
 ) -> None:
     """Import a teacher's questions into the shared pool every chat sees: all or nothing,
     idempotent, quizzable at once (up to 20 MB and 25,000 questions per file)."""
+    from bot.clock import system_clock
+    from bot.config import Settings
+    from bot.imports import TERMINAL_LIMITS, ImportRefused, check_count, check_size, import_located
+    from knowledge.importers import FORMATS, ImportDefaults, guess_format, parse_import
+    from knowledge.loader import BankError
+
     fmt = fmt or guess_format(file)
     if fmt not in FORMATS:
         typer.echo(f"Give --format: one of {', '.join(FORMATS)}.", err=True)
@@ -268,6 +288,9 @@ def bank_reports(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """Students' reports on doubtful items, newest first, for the maintainers."""
+    from bot.config import Settings
+    from bot.reports import list_reports
+
     settings = Settings()
     bank = _load_bank(settings)
     database = _open_database(settings)
@@ -315,6 +338,9 @@ def settings_problem(error: ValidationError) -> str:
 
 def failure_message(error: Exception) -> tuple[str, int]:
     """What the user reads instead of a traceback, and the exit status."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
     if isinstance(error, ValidationError) and error.title.endswith("Settings"):
         return settings_problem(error), 2
     if isinstance(error, SQLAlchemyError):
@@ -326,6 +352,7 @@ def main() -> None:
     """Every command: logging with secrets redacted, and one line (no traceback) on failure."""
     from adapters.cli.knowledge_commands import register
     from adapters.cli.run_commands import register as register_run
+    from bot.logs import configure_logging_from_environment
 
     try:
         configure_logging_from_environment()

@@ -8,23 +8,18 @@ import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
 
-from adapters.text import render_answer
 from bot.config import Settings
-from bot.followups import answer_question, build_follow_up_pipeline
-from bot.llm import LLMComposer
-from bot.study import StudyIndex, build_study_index
-from bot.types import AnswerReply
-from knowledge.answering import Answerer
-from knowledge.bank import Bank
-from knowledge.catalog import find_exam
-from knowledge.evaluation import evaluate, load_eval
-from knowledge.retrieval import RetrievalMode
+
+if TYPE_CHECKING:  # each command imports what it runs: `studybot --help` and the chat need none
+    from bot.llm import LLMComposer
+    from bot.study import StudyIndex
+    from bot.types import AnswerReply
+    from knowledge.answering import Answerer
+    from knowledge.bank import Bank
 
 DEFAULT_SIZES = "1000,10000,100000"
 T = TypeVar("T")
@@ -43,6 +38,9 @@ BenchDatabaseUrl = Annotated[
 
 def _prepared(settings: Settings, bank: Bank, study: StudyIndex) -> Answerer:
     """The answerer, building the index first with a progress bar on standard error."""
+    from rich.console import Console
+    from rich.progress import Progress
+
     with Progress(transient=True, console=Console(stderr=True)) as progress:
         task = progress.add_task("Indexing the study material", total=None)
 
@@ -91,6 +89,8 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
     @app.command()
     def index() -> None:
         """Build or update the study index (only new or changed passages are embedded)."""
+        from bot.study import build_study_index
+
         settings = Settings()
         study = build_study_index(settings, notes(settings))
         _prepared(settings, load(settings), study)
@@ -110,6 +110,10 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
         exam: Annotated[str | None, typer.Option(help="Only material of this exam")] = None,
     ) -> None:
         """Answer a question from the study material (offline, or with the configured model)."""
+        from adapters.text import render_answer
+        from bot.followups import answer_question, build_follow_up_pipeline
+        from knowledge.catalog import find_exam
+
         settings = Settings()
         code = None
         if exam:
@@ -140,6 +144,10 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
         ] = False,
     ) -> None:
         """Hit rate (every `all` term and one `any` term in the answer) and source recall."""
+        from bot.followups import answer_question, build_follow_up_pipeline
+        from knowledge.evaluation import evaluate, load_eval
+        from knowledge.retrieval import RetrievalMode
+
         settings = Settings()
         follow_ups = build_follow_up_pipeline(settings, notes(settings))
         answerer = _prepared(settings, load(settings), follow_ups.study)
