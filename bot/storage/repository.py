@@ -82,12 +82,13 @@ def who_and_where(
     """An event's user, chat and active quiz, in one query when both are known (nearly every
     event), else created as needed (see get_or_create_user)."""
     keys = {"platform": platform, "platform_user_id": platform_user_id}
-    found = db.exec(EVENT_ROWS, params={**keys, "platform_chat_id": platform_chat_id}).first()
-    if found is None:
-        user = get_or_create_user(db, platform, platform_user_id, display_name, now)
-        chat = get_or_create_chat(db, platform, platform_chat_id, kind, now)
-        assert user.id is not None and chat.id is not None
-        return user, chat, active_session(db, user.id, chat.id)
+    where = {**keys, "platform_chat_id": platform_chat_id}
+    found = db.exec(EVENT_ROWS, params=where).first()
+    if found is None:  # a new user or chat (a new member's first answer, say): add either
+        insert_unless_taken(db, User, {**keys, "display_name": display_name, "created_at": now})
+        place = {"platform": platform, "platform_chat_id": platform_chat_id, "kind": kind}
+        insert_unless_taken(db, Chat, {**place, "created_at": now})
+        found = db.exec(EVENT_ROWS, params=where).one()
     user, chat, session = found
     if display_name and user.display_name != display_name:
         user.display_name = display_name
