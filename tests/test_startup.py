@@ -30,6 +30,7 @@ HEAVY = (
     "bm25s",
     "datasketch",
     "scipy",
+    "numpy",
 )
 
 # Runs the real `studybot chat` and prints the loaded modules the moment the first question
