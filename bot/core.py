@@ -316,7 +316,8 @@ class Core:
         """One event, one database session, one transaction committed at its end."""
         with self.database.session() as db:
             replies = self._dispatch(db, event)
-            db.commit()
+            if db.in_transaction() or db.dirty or db.new or db.deleted:
+                db.commit()  # (not again when the event's work committed last: an answer)
             return replies
 
     def _dispatch(self, db: Session, event: Event) -> list[Reply]:

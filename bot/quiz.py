@@ -116,6 +116,8 @@ ADVANCE = (
     )
 )
 
+INSERT_ANSWER = insert(Answer.__table__)  # type: ignore[attr-defined]
+
 
 class Quizzes:
     def __init__(self, bank: Bank, clock: Clock, seed: int | None = None) -> None:
@@ -299,7 +301,7 @@ class Quizzes:
             "time_taken_ms": int((now - presented_at).total_seconds() * 1000),
         }
         try:  # the answer first: its unique (session, position) is the last word
-            db.exec(insert(Answer.__table__).values(**answer))  # type: ignore[attr-defined]
+            db.exec(INSERT_ANSWER, params=answer)
             record_review(db, session.user_id, item.id, verdict is Verdict.correct, now)
             replies = self._after_answer(db, session, item, order, chosen, verdict)
             db.commit()
