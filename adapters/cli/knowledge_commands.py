@@ -194,7 +194,9 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
         sizes: Annotated[
             str, typer.Option(help="Corpus sizes, comma-separated")
         ] = "1000,10000,100000",
-        repeat: Annotated[int, typer.Option(help="Queries per size")] = 50,
+        repeat: Annotated[int, typer.Option(help="Queries per size and run")] = 50,
+        runs: Annotated[int, typer.Option(help="Runs per size; figures are their medians")] = 5,
+        quick: Annotated[bool, typer.Option(help="Fewer queries and runs (CI, reviewers)")] = False,
     ) -> None:
         """Retrieval p50/p95 against a bare chromadb query, build rate and peak memory (JSON)."""
         from knowledge.bench import bench_retrieval
@@ -209,7 +211,27 @@ def register(app: typer.Typer, load: callable, notes: callable) -> None:  # type
             questions,
             MiniLMEmbedder(),
             [int(s) for s in sizes.split(",") if s.strip()],
-            repeat,
+            min(repeat, 30) if quick else repeat,
+            log=lambda line: typer.echo(line, err=True),
+            runs=min(runs, 3) if quick else runs,
+            sample=64 if quick else 512,
+        )
+        typer.echo(json.dumps(figures, indent=2))
+
+    @bench_app.command("followups")
+    def bench_followups_command(
+        runs: Annotated[int, typer.Option(help="Fresh processes per figure (medians)")] = 3,
+        quick: Annotated[bool, typer.Option(help="Fewer questions and processes")] = False,
+    ) -> None:
+        """Warm follow-up p50/p95 beside the bare retrieval under it, the first follow-up in a
+        fresh process, the index check, `studybot ask` and a chat's peak memory (JSON). Uses
+        the configured data folder: the index `scripts/setup` built."""
+        from knowledge.bench_followups import bench_followups
+
+        questions = [f for item in load(Settings()).items() for f in item.follow_ups]
+        figures = bench_followups(
+            questions[:: 8 if quick else 2],
+            runs=2 if quick else runs,
             log=lambda line: typer.echo(line, err=True),
         )
         typer.echo(json.dumps(figures, indent=2))
