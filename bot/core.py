@@ -144,8 +144,14 @@ class Core:
         self._bank_lock = threading.Lock()  # imports refresh the bank from a worker thread
         self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self._commands = self._command_table()
-        self._db_work = database_executor(database)
+        self._db_workers = database_workers(database)
+        self._db_work = ThreadPoolExecutor(self._db_workers, thread_name_prefix="studybot-db")
         weakref.finalize(self, self._db_work.shutdown, wait=False)
+        # Events handed to the database worker at once, per event loop: the rest wait in the
+        # loop, which costs it next to nothing, instead of each holding a thread-pool future
+        # (a burst of 1,000 taps would otherwise keep the loop busy for a quarter of a second).
+        self._db_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
+        self._db_slots = weakref.WeakKeyDictionary()
 
     @property
     def bank(self) -> Bank:
@@ -310,7 +316,9 @@ class Core:
         if isinstance(event, Document):
             return await asyncio.to_thread(self._dispatch_in_session, event)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._db_work, self._dispatch_in_session, event)
+        slots = self._db_slots.setdefault(loop, asyncio.Semaphore(2 * self._db_workers))
+        async with slots:
+            return await loop.run_in_executor(self._db_work, self._dispatch_in_session, event)
 
     def _dispatch_in_session(self, event: Event) -> list[Reply]:
         """One event, one database session, one transaction committed at its end."""
@@ -686,10 +694,9 @@ def commands() -> Sequence[tuple[str, str]]:
     return helptext.COMMANDS
 
 
-def database_executor(database: Database) -> ThreadPoolExecutor:
-    """The worker threads that run events' database work, off the event loop. SQLite takes
-    one writer at a time and the work is Python-bound (one GIL), so one thread serves it
-    best: a second one only waits on the file lock, in sleeps of up to 100 ms. A server
-    database takes several, as they mostly wait on the network."""
-    workers = 1 if database.url.startswith("sqlite") else 8
-    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="studybot-db")
+def database_workers(database: Database) -> int:
+    """How many threads run events' database work, off the event loop. SQLite takes one
+    writer at a time and the work is Python-bound (one GIL), so one thread serves it best: a
+    second one only waits on the file lock, in sleeps of up to 100 ms. A server database
+    takes several, as they mostly wait on the network."""
+    return 1 if database.url.startswith("sqlite") else 8
