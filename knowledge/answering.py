@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from knowledge.bank import SHARED
-from knowledge.compose import compose_extractive, terms
+from knowledge.compose import asks_no_more, compose_extractive, terms
 from knowledge.passages import Passage
+from knowledge.rerank import EmbeddingSimilarity, Similarity, TermSimilarity
 from knowledge.retrieval import Hit, RetrievalMode, Retriever
 
 COVERED_SIMILARITY = 0.35
@@ -95,9 +96,15 @@ def _source_title(hit: Hit) -> str:
 class Answerer:
     """Retrieve, then compose offline. The LLM composer (when configured) wraps this."""
 
-    def __init__(self, retriever: Retriever, k: int = 6) -> None:
+    def __init__(self, retriever: Retriever, k: int = 6, candidates: int = 10) -> None:
         self.retriever = retriever
-        self.k = k
+        self.k = k  # passages that decide coverage and go to the model
+        self.candidates = max(k, candidates)  # passages the offline composer rescores
+        embedder = retriever.embedder if retriever.vectors is not None else None
+        self.similarity: Similarity = (
+            EmbeddingSimilarity(embedder) if embedder is not None else TermSimilarity()
+        )
+        self._notes_of: tuple[int, dict[str, list[Passage]]] | None = None
 
     def retrieve(
         self,
@@ -110,28 +117,74 @@ class Answerer:
     ) -> list[Hit]:
         """The best passages for `question` that a chat with `scope` may see."""
         return self.retriever.search(
-            question, k=self.k, exam=exam, focus=focus, mode=mode, exclude=exclude, scope=scope
+            question,
+            k=self.candidates,
+            exam=exam,
+            focus=focus,
+            mode=mode,
+            exclude=exclude,
+            scope=scope,
         )
 
     def extractive(
         self, question: str, hits: Sequence[Hit], focus: str | None = None
     ) -> GeneratedAnswer:
-        if not (is_covered(question, hits) or (focus and hits)):
-            return GeneratedAnswer(question, NOT_COVERED, (), "extractive", False, hits=tuple(hits))
-        if written := best_written_answer(question, hits):
-            return written_answer(question, written.passage, hits)
-        # A written answer is quoted whole or not at all: its sentences answer a narrower
-        # question and crowd out broader passages when stitched (measured on the dev set).
-        quotable = [h for h in hits if h.passage.kind != "answer"] or list(hits)
-        composed = compose_extractive(question, quotable)
+        """The offline answer. Coverage, a written answer quoted at once and the passages a
+        model gets are decided by retrieval's top `k`, as before; the composer rescores more."""
+        top = list(hits[: self.k])
+        if not (is_covered(question, top) or (focus and top)):
+            return GeneratedAnswer(question, NOT_COVERED, (), "extractive", False, hits=tuple(top))
+        if written := best_written_answer(question, top):
+            return written_answer(question, written.passage, top)
+        # Without vectors a written answer is quoted whole or not at all: its sentences answer
+        # a narrower question. With vectors the composer quotes one whole when it asks the
+        # same thing, and never stitches its sentences with others.
+        quotable = self.candidates_for(hits)
+        if isinstance(self.similarity, TermSimilarity):
+            quotable = [h for h in quotable if h.passage.kind != "answer"] or quotable
+        composed = compose_extractive(
+            question, quotable, similarity=self.similarity, stems=self._stems(quotable)
+        )
         return GeneratedAnswer(
             question=question,
             text=composed.text,
             sources=sources_of(quotable, composed.source_ids),
             mode="extractive",
             covered=True,
-            hits=tuple(hits),
+            hits=tuple(top),
         )
+
+    def candidates_for(self, hits: Sequence[Hit]) -> list[Hit]:
+        """Retrieval's hits plus the other sections of each note among the first few: the
+        section that answers is often beside the one whose words matched best."""
+        found = list(hits)
+        seen = {h.passage.id for h in found}
+        notes = [h.passage.source_id for h in hits[:8] if h.passage.kind == "note"]
+        for note in list(dict.fromkeys(notes))[:2]:
+            for passage in self._sections(note):
+                if passage.id not in seen:
+                    found.append(Hit(passage=passage, score=0.0))
+                    seen.add(passage.id)
+        return found
+
+    def _sections(self, note_id: str) -> list[Passage]:
+        passages = self.retriever.passages
+        if self._notes_of is None or self._notes_of[0] != len(passages):
+            by_note: dict[str, list[Passage]] = {}
+            for passage in passages:
+                if passage.kind == "note":
+                    by_note.setdefault(passage.source_id, []).append(passage)
+            self._notes_of = (len(passages), by_note)
+        return self._notes_of[1].get(note_id, [])
+
+    def _stems(self, hits: Sequence[Hit]) -> dict[str, str]:
+        """Each quoted item's scenario, so that no sentence about it is quoted."""
+        stems = {}
+        for hit in hits:
+            question = self.retriever.by_id.get(f"{hit.passage.source_id}#q")
+            if question is not None:
+                stems[hit.passage.source_id] = question.context
+        return stems
 
 
 def best_written_answer(question: str, hits: Sequence[Hit]) -> Hit | None:
@@ -140,7 +193,8 @@ def best_written_answer(question: str, hits: Sequence[Hit]) -> Hit | None:
         return None
     best = hits[0]
     if best.dense is not None:
-        return best if best.dense >= WRITTEN_SIMILARITY else None
+        close = best.dense >= WRITTEN_SIMILARITY
+        return best if close and asks_no_more(best.passage.title, question) else None
     wanted, asked = terms(question), terms(best.passage.title)
     share = len(wanted & asked) / max(1, len(wanted | asked))
     return best if share >= WRITTEN_TERMS else None

@@ -1,31 +1,54 @@
-"""The offline answer: one or two passages that answer the question, in their own order.
+"""The offline answer: the sentences of one or two passages that answer the question.
 
 No model writes anything. Stitching the top sentences of five passages reads as a collage and
-drifts to topics nobody asked about, so the composer picks the passage that answers best and at
-most one more on the same subject, and quotes their sentences in the order they were written.
-Comparison questions ("X vs Y") get a part for each side. Cheat-sheet lines ("symptom → fix")
-and labelled parts ("Exam trap:", "Takeaway:") stay on lines of their own: run into a paragraph
-they read as fragments. When the question names something none of the chosen passages mentions,
-the answer says so instead of pretending to cover it.
+drifts to topics nobody asked about, so the composer rescores the retrieved passages by what
+they say (knowledge/rerank.py), takes the passage that answers best and, from it, the sentences
+that bear on the question, in the order they were written. A question in several parts ("how
+does X work, and why can't I ...?") gets each part answered from its best passage; a comparison
+("X vs Y") gets a part for each side, or says which side the material does not cover.
+
+What never reaches an answer: cheat-sheet lines ("symptom → fix") and "Exam trap:" lines (they
+read as fragments, and the prose beside them says the same), an item's scenario ("Here the
+company...", "With 90-second jobs..."), lines about the exam rather than the subject, and a
+sentence that repeats one already given. A written follow-up answer that answers the question
+is quoted whole: it was written to be read on its own.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import Stemmer
 
+from knowledge.rerank import Similarity, TermSimilarity, key_terms
 from knowledge.retrieval import Hit
 
 MAX_WORDS = 120
-SECOND_SHARE = 0.5  # a passage scoring at most half the best one adds drift, not answer
-KIND_WEIGHT = {"option": 0.7, "trap": 0.8}
-THIN_WORDS = 15  # a best passage shorter than this always takes a second one on its subject
+SIDE_WORDS = 45  # a comparison of three gets this many words a side
+CANDIDATES = 24  # passages rescored: retrieval's top few plus the sections beside them
+KIND_WEIGHT = {"answer": 1.0, "note": 1.0, "question": 0.85, "option": 0.65, "trap": 0.6}
+WRITTEN_TERMS = 0.75  # ...and the share of its question's terms the student's question holds
+WRITTEN_RANKS = 6  # a written answer quoted whole must be among retrieval's first few
+KEEP_SHARE = 0.7  # a sentence under this share of the best one's score is a digression
+FILL_SHARE = 0.45  # ...but never one under this share of the best one's score
+WHOLE_WORDS = 50  # a passage this short is quoted whole
+ENOUGH_WORDS = 80  # a passage's sentences are added, best first, until the answer says this much
+SECOND_SHARE = 0.75  # a second passage must score this share of the best one
+THIN_WORDS = 30  # a best passage saying less than this takes the next one beside it
+OTHER_PASSAGE = 0.9  # another passage answers a part when it beats the anchor by this much
+SAME_TERMS = 0.6  # a sentence sharing this share of its terms with one given repeats it
+TIPS_WEIGHT = 0.8
+HEADING_BONUS = 0.2  # a side of a comparison prefers the note section headed with its name
+PRIOR_WEIGHT = 0.7  # a passage's score: this much retrieval's view, the rest what it says
+RANK_DISCOUNT = 0.35
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-LABELS = re.compile(r"(?=\b(?:Exam trap|Takeaway|Remember):)")
+LABELS = re.compile(r"(?=\b(?:Exam trap|Takeaway|Remember|Exam cue|Question):)")
+LABEL = re.compile(r"^(Exam trap|Takeaway|Remember|Exam cue|Question):\s*")
 ARROW = "→"
+CUE_SHARE = 0.6  # a cheat-sheet line is quoted when this share of its cue is asked
+CUE_WORDS = 30  # a line with an arrow and fewer words is a cheat-sheet line
 _STEMMER = Stemmer.Stemmer("english")
 STOPWORDS = frozenset(
     {"a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "be"}
@@ -44,6 +67,7 @@ ASKING = frozenset(
     | {"compare", "versus", "better", "good", "bad", "wrong", "right", "fix", "help", "want"}
     | {"have", "has", "had", "been", "being", "still", "why", "whats", "what's", "go", "goes"}
 )
+_ASKING_TERMS = set(_STEMMER.stemWords(sorted(ASKING | {"aws", "amazon", "term", "terms"})))
 COMPARISON = (
     re.compile(r"difference between (?P<x>.+?) and (?P<y>.+)", re.IGNORECASE),
     re.compile(r"compare (?P<x>.+?) (?:and|with|to) (?P<y>.+)", re.IGNORECASE),
@@ -54,7 +78,44 @@ SIDE_END = re.compile(
     r"[?,:;(]|\s[-–—]\s|\s(?:vs\.?|versus|in|for|on|when|if|which|so|to|workflows?)\s",
     re.IGNORECASE,
 )
-ANAPHORA = re.compile(r"^(this|that|these|those|it|they|then|also|so)\b", re.IGNORECASE)
+ANAPHORA = re.compile(r"^(this|that|these|those|it|they|then|also|so|both)\b", re.IGNORECASE)
+# An item's explanation talks about its scenario and its options; neither was shown.
+SCENARIO_OPENING = re.compile(
+    r"^(here|in this (scenario|case|question|situation)|for this (company|team|workload)|"
+    r"this (company|team|startup|scenario|requirement))\b",
+    re.IGNORECASE,
+)
+OPTION_TALK = re.compile(
+    r"\b(the other (options?|choices|answers|advantages|services)|this option|that option|"
+    r"none of the other|the (right|correct|wrong) (answer|option|choice)|is the answer|"
+    r"the (cheapest|best|simplest|fastest|most \w+) (way|option|choice|fix|answer))\b",
+    re.IGNORECASE,
+)
+ABOUT_THE_EXAM = re.compile(
+    r"\b(most tested|exam cues?|the clue|exam tips?|on the exam|the exam (asks|wants|expects))\b",
+    re.IGNORECASE,
+)
+DOCUMENTED_FIGURE = re.compile(
+    r"\b(default|limit|maximum|minimum|at most|at least|up to|quota|per second|per month)\b",
+    re.IGNORECASE,
+)
+# Who a scenario is about: "the startup" in an explanation points at a story never shown.
+ACTORS = frozenset(
+    {"company", "startup", "team", "developer", "developers", "studio", "bank", "retailer"}
+    | {"store", "hospital", "organization", "business", "agency", "school", "university"}
+    | {"manager", "engineer", "cfo", "firm", "department", "insurer", "publisher", "shop"}
+    | {"customer", "architect", "administrator", "admin", "analyst", "group", "lab", "museum"}
+)
+NUMBER = re.compile(r"\b\d[\d,.]*\b")
+PART_SPLIT = re.compile(
+    r",?\s+(?:and|but|or)\s+(?=(?:why|how|what|which|when|whose|where|who|can|could|is|are|"
+    r"does|do|should)\b)",
+    re.IGNORECASE,
+)
+ASKS = re.compile(
+    r"^(why|how|what|which|when|whose|where|who|can|could|is|are|does|do|should|whats|diff)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -69,169 +130,463 @@ def terms(text: str) -> set[str]:
     return set(_STEMMER.stemWords([w for w in words if w not in STOPWORDS]))
 
 
-@dataclass(frozen=True)
-class _Piece:
-    text: str
-    line: bool  # a cheat-sheet or labelled line, shown on its own
+@dataclass
+class _Source:
+    """One rescored passage and the sentences of it an answer may quote."""
+
+    hit: Hit
+    sentences: list[str]
+    rank: int = 0  # retrieval's order
+    terms: set[str] = field(default_factory=set)  # its stemmed words
+    scores: list[float] = field(default_factory=list)  # the question, then each part
+    fit: list[list[float]] = field(default_factory=list)  # per query, per sentence
 
 
-def _pieces(text: str) -> list[_Piece]:
-    """The passage split into prose sentences and stand-alone lines, in their own order;
-    questions are left out (they answer nothing)."""
-    pieces: list[_Piece] = []
-    for raw in text.splitlines():
+def _introduced(stem: str) -> set[str]:
+    """Words the scenario introduced with "a"/"an" ("A new startup..."): "the startup" in an
+    explanation then points at the scenario, which the student never saw."""
+    found: set[str] = set()
+    for match in re.finditer(r"\b(?:a|an)\s+((?:[\w-]+\s+){0,2}[\w-]+)", stem, re.IGNORECASE):
+        found.update(w.lower() for w in match.group(1).split())
+    return found - STOPWORDS
+
+
+def is_scenario(sentence: str, stem: str, question: str) -> bool:
+    """Whether an item's sentence speaks of its scenario or its options rather than the
+    subject: "Here ...", "the other options", "the startup" (a startup the scenario
+    introduced), a figure of the scenario ("with 90-second jobs") that is no documented
+    default or limit, or four words of the scenario repeated."""
+    if SCENARIO_OPENING.match(sentence) or OPTION_TALK.search(sentence):
+        return True
+    if not stem:
+        return False
+    figures = set(NUMBER.findall(sentence)) & set(NUMBER.findall(stem))
+    for figure in figures - set(NUMBER.findall(question)):
+        at = sentence.find(figure)
+        if not DOCUMENTED_FIGURE.search(sentence[max(0, at - 25) : at + len(figure) + 30]):
+            return True
+    named = {m.lower() for m in re.findall(r"\bthe ([\w-]+)", sentence, re.IGNORECASE)}
+    if named & ACTORS & _introduced(stem):
+        return True
+    words = re.findall(r"[a-z0-9]+", sentence.lower())
+    grams = [words[i : i + 4] for i in range(len(words) - 3)]
+    scenario = " ".join(re.findall(r"[a-z0-9]+", stem.lower()))
+    return any(" ".join(g) in scenario for g in grams if len(set(g) - STOPWORDS - {"s"}) >= 3)
+
+
+def quotable_sentences(hit: Hit, stem: str = "", question: str = "") -> list[str]:
+    """The passage's sentences an answer may quote, in their own order: no cheat-sheet or
+    trap lines, no questions, nothing about the exam itself, nothing from the scenario."""
+    kept: list[str] = []
+    item = hit.passage.kind in {"question", "option", "trap"}
+    for raw in hit.passage.text.splitlines():
         line = re.sub(r"\*\*|`", "", raw.strip()).lstrip("-* ").strip()
         if not line:
             continue
-        if ARROW in line:
-            pieces.append(_Piece(line, True))
-            continue
+        if ARROW in line and len(line.split()) < CUE_WORDS:
+            if _cue_answers(line, question):
+                kept.append(line)
+            continue  # a cheat-sheet line only when its cue is the question asked
         for part in filter(None, (p.strip() for p in LABELS.split(line))):
-            labelled = bool(LABELS.match(part)) and ":" in part[:12]
-            for sentence in [part] if labelled else SENTENCE.split(part):
-                if len(sentence.split()) >= 4 and not sentence.endswith("?"):
-                    pieces.append(_Piece(sentence, labelled))
-    return pieces
-
-
-def _passage_score(wanted: set[str], hit: Hit, rank: int) -> float:
-    """How well a passage answers: the question's terms it holds, discounted by rank, and
-    halved for a bare line, and lowered for an option's or a trap's verdict: those judge one
-    choice in a scenario the student has not seen, while a note is written to teach."""
-    score = (len(wanted & terms(hit.passage.text)) + 0.5) / (1 + 0.35 * rank)
-    score *= KIND_WEIGHT.get(hit.passage.kind, 1.0)
-    return score / 2 if len(hit.passage.text.split()) < THIN_WORDS else score
-
-
-def pick_passages(question: str, hits: Sequence[Hit]) -> list[Hit]:
-    """The best passage and at most one more that scores over half as well on the same
-    subject (any score when the best is a bare line): more passages bring more topics, not
-    more answer."""
-    if not hits:
-        return []
-    wanted = terms(question)
-    scored = sorted(
-        ((_passage_score(wanted, h, r), r, h) for r, h in enumerate(hits)),
-        key=lambda s: (-s[0], s[1]),
-    )
-    top_score, _, best = scored[0]
-    shared = wanted & terms(best.passage.text)
-    thin = len(best.passage.text.split()) < THIN_WORDS  # one line explains nothing alone
-    for score, _, hit in scored[1:]:
-        if score <= top_score * SECOND_SHARE and not thin:
-            break
-        same_subject = hit.passage.source_id == best.passage.source_id or (
-            shared and shared <= terms(hit.passage.text)
-        )
-        if same_subject:
-            return [best, hit]
-    return [best]
-
-
-def _chosen_pieces(wanted: set[str], hit: Hit, budget: int) -> list[_Piece]:
-    """The passage's pieces that bear on the question, in their own order, within `budget`
-    words. The opening sentence stays (it names the subject); other pieces must share a term
-    with the question. A passage that fits the budget is kept whole."""
-    pieces = _pieces(hit.passage.text)
-    if sum(len(p.text.split()) for p in pieces) <= budget:
-        return pieces  # fits whole: a list reads best complete
-    keep: list[_Piece] = []
-    words = 0
-    for index, piece in enumerate(pieces):
-        overlap = len(wanted & terms(piece.text))
-        if overlap < 1 and not (index == 0 and not piece.line) and len(pieces) > 3:
-            continue
-        length = len(piece.text.split())
-        if words + length > budget:
-            if words:
+            label = LABEL.match(part)
+            if label and label.group(1) != "Takeaway":
                 continue
-            piece = _Piece(" ".join(piece.text.split()[:budget]) + "…", piece.line)
-            length = budget
-        keep.append(piece)
-        words += length
-    return keep
+            part = LABEL.sub("", part)
+            for sentence in SENTENCE.split(part):
+                if (
+                    len(sentence.split()) < 4
+                    or ARROW in sentence
+                    or sentence.rstrip('"”').endswith("?")
+                    or ABOUT_THE_EXAM.search(sentence)
+                    or (item and is_scenario(sentence, stem, question))
+                ):
+                    continue
+                kept.append(sentence[0].upper() + sentence[1:])
+    return kept
 
 
-def _render(pieces: Sequence[_Piece]) -> str:
-    """Prose runs as a paragraph; a cheat-sheet or labelled piece gets a line of its own."""
-    blocks: list[str] = []
-    prose: list[str] = []
-    for piece in pieces:
-        if not piece.line:
-            prose.append(piece.text)
+def _cue_answers(line: str, question: str) -> bool:
+    """Whether a cheat-sheet line's cue ("Messages processed twice" → ...) is what the
+    question asks: most of the cue's terms are in it."""
+    cue = key_terms(line.split(ARROW)[0])
+    return len(cue) >= 2 and len(cue & key_terms(question)) >= CUE_SHARE * len(cue)
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a message asks ("how does X work, and why can't I ...?" is two); the
+    statements around them ("I thought deleting it was enough.") are context, not parts."""
+    chunks = [c.strip() for c in re.split(r"(?<=[?!.])\s+", question.strip()) if c.strip()]
+    parts: list[str] = []
+    for chunk in chunks:
+        if not (chunk.endswith("?") or ASKS.match(chunk)):
             continue
-        if prose:
-            blocks.append(" ".join(prose))
-            prose = []
-        blocks.append(f"- {piece.text}" if ARROW in piece.text else piece.text)
-    if prose:
-        blocks.append(" ".join(prose))
-    return "\n".join(blocks)
+        for piece in PART_SPLIT.split(chunk):
+            if len(key_terms(piece)) >= 2:
+                parts.append(piece.strip(" ,"))
+    return parts or [question]
 
 
-def comparison_sides(question: str) -> tuple[str, str] | None:
-    """The two things a comparison question weighs ("X vs Y", "difference between X and Y",
-    "use X instead of Y"), or None when it asks about one thing."""
+def _chain(question: str) -> tuple[str, ...] | None:
+    """The things an "X vs Y vs Z" question weighs, when it weighs more than two."""
+    chain = re.split(r"\s+(?:vs\.?|versus)\s+", question, flags=re.IGNORECASE)
+    if len(chain) < 3:
+        return None
+    first = re.split(r"[,.:;?!]\s*", chain[0])[-1].strip(" '\"")
+    last = SIDE_END.split(f"{chain[-1]} ", maxsplit=1)[0].strip(" ?.'\"")
+    sides = (first, *(c.strip(" '\"") for c in chain[1:-1]), last)
+    distinct = all(terms(s) - set().union(*(terms(o) for o in sides if o != s)) for s in sides)
+    return sides if distinct and all(terms(s) for s in sides) else None
+
+
+def comparison_sides(question: str) -> tuple[str, ...] | None:
+    """The things a comparison question weighs ("X vs Y", "difference between X and Y",
+    "use X instead of Y", "X vs Y vs Z"), or None when it asks about one thing."""
+    if chained := _chain(question):
+        return chained
     for pattern in COMPARISON:
         if match := pattern.search(question):
-            x = match.group("x").strip(" ?.")
+            x = match.group("x").strip(" ?.'\"")
             x = re.sub(r"^.*\b(?:between|use|choose|pick|compare)\s+", "", x, flags=re.I)
-            y = SIDE_END.split(f"{match.group('y')} ", maxsplit=1)[0].strip(" ?.")
+            x = re.sub(r"^(?:a|an|the)\s+", "", x, flags=re.I).strip(" '\"")
+            y = SIDE_END.split(f"{match.group('y')} ", maxsplit=1)[0].strip(" ?.'\"")
+            y = re.sub(r"^(?:a|an|the)\s+", "", y, flags=re.I).strip(" '\"")
             if terms(x) - terms(y) and terms(y) - terms(x):
                 return x, y
     return None
-
-
-def _side_hit(side: set[str], wanted: set[str], hits: Sequence[Hit]) -> Hit | None:
-    """The best-scoring passage that names this side of a comparison."""
-    named = [(r, h) for r, h in enumerate(hits) if side <= terms(h.passage.text)]
-    if not named:
-        return None
-    return max(named, key=lambda rh: (_passage_score(wanted, rh[1], rh[0]), -rh[0]))[1]
 
 
 NAME = re.compile(r"(?<=[a-z0-9,;:()] )[A-Z][A-Za-z0-9-]+|\b[A-Z0-9]{2,}[A-Za-z0-9-]*")
 
 
 def missing_terms(question: str, chosen: Sequence[Hit], hits: Sequence[Hit] = ()) -> list[str]:
-    """Names in the question (services, features, APIs) that no chosen passage mentions.
-    Only names count: "manager" or "again" missing is paraphrase, "Lambda" missing is a gap.
-    A name is a capitalised word in the question or in the retrieved material."""
-    said = set().union(*(terms(f"{h.passage.title} {h.passage.text}") for h in chosen))
-    known = {w.lower() for h in hits for w in NAME.findall(h.passage.text)}
+    """Names in the question (services, features, APIs) that none of the material found
+    mentions. Only names count: "manager" missing is paraphrase, "Lambda" missing is a gap;
+    a name found somewhere in the material but left out of the answer is no gap to report."""
+    said = set().union(*(terms(f"{h.passage.title} {h.passage.text}") for h in [*chosen, *hits]))
     words = re.findall(r"[A-Za-z][A-Za-z0-9-]+", question)
     asked = [w for w in words if w.lower() not in STOPWORDS | ASKING and len(w) > 2]
-    known |= {w.lower() for w in NAME.findall(question)}
+    known = {w.lower() for w in NAME.findall(question)}
     names = [w for w in asked if w.lower() in known]
     return list(dict.fromkeys(w for w in names if not terms(w) <= said))
 
 
-def _comparison(question: str, hits: Sequence[Hit], max_words: int) -> Composed | None:
-    """A part for each side of a comparison, or a sentence saying which side is missing.
-    None when both sides are in one passage: the ordinary answer then covers both."""
-    sides = comparison_sides(question)
-    if sides is None:
+def _sources(question: str, hits: Sequence[Hit], stems: Mapping[str, str]) -> list[_Source]:
+    """The candidates with their quotable sentences. A section added beside a retrieved note
+    section (score 0) ranks just after its note's best section."""
+    found = []
+    first: dict[str, int] = {}
+    for rank, hit in enumerate(hits[:CANDIDATES]):
+        first.setdefault(hit.passage.source_id, rank)
+        stem = stems.get(hit.passage.source_id, hit.passage.context)
+        sentences = quotable_sentences(hit, stem, question)
+        if sentences:
+            beside = hit.score == 0.0 and hit.dense is None
+            order = first[hit.passage.source_id] + 1 if beside else rank
+            found.append(_Source(hit, sentences, order, terms(" ".join(sentences))))
+    return found
+
+
+def _prior(wanted: set[str], source: _Source) -> float:
+    """Retrieval's view, as the composer weighs it: the question's terms the passage holds,
+    discounted by rank, lowered for an option's or a trap's verdict (they judge one choice in
+    a scenario the student has not seen) and halved for a bare line."""
+    text = " ".join(source.sentences)
+    score = (len(wanted & terms(text)) + 0.5) / (1 + RANK_DISCOUNT * source.rank)
+    score *= KIND_WEIGHT.get(source.hit.passage.kind, 0.8)
+    return score / 2 if len(text.split()) < 15 else score
+
+
+def _titled(source: _Source) -> str:
+    """A note section's heading says what it is about; an item's title is its scenario."""
+    text = " ".join(source.sentences)
+    return f"{source.hit.passage.title}. {text}" if source.hit.passage.kind == "note" else text
+
+
+def _score_passages(queries: Sequence[str], sources: list[_Source], similarity: Similarity) -> None:
+    """Each passage's score for the whole question and for each part: half retrieval's view
+    (terms and rank), half what its text says (cosine with vectors)."""
+    texts = [_titled(s) for s in sources]
+    matrix = similarity(list(queries), texts)
+    for query, row in zip(queries, matrix, strict=True):
+        wanted = terms(query)
+        priors = [_prior(wanted, source) for source in sources]
+        top = max(priors) or 1.0
+        for index, source in enumerate(sources):
+            weight = KIND_WEIGHT.get(source.hit.passage.kind, 0.8)
+            if "exam tips" in source.hit.passage.title.lower():
+                weight *= TIPS_WEIGHT  # a section of cues, not an explanation
+            said = row[index] * weight
+            source.scores.append(PRIOR_WEIGHT * priors[index] / top + (1 - PRIOR_WEIGHT) * said)
+
+
+def _fit_sentences(
+    queries: Sequence[str], sources: list[_Source], chosen: Sequence[int], similarity: Similarity
+) -> None:
+    """How well each sentence of the chosen passages answers the question (row 0) and each
+    part (rows 1..: half the part, half the whole question, so a part keeps its subject)."""
+    sentences = [t for i in chosen for t in sources[i].sentences]
+    matrix = similarity(list(queries), sentences)
+    offset = 0
+    for i in chosen:
+        count = len(sources[i].sentences)
+        whole = matrix[0][offset : offset + count]
+        sources[i].fit = [whole] + [
+            [0.5 * a + 0.5 * b for a, b in zip(row[offset : offset + count], whole, strict=True)]
+            for row in matrix[1:]
+        ]
+        offset += count
+
+
+@dataclass
+class _Plan:
+    """Which passages answer which query (0: the whole question, 1..: its parts or sides)."""
+
+    roles: dict[int, list[int]] = field(default_factory=dict)  # source -> queries it answers
+    must: dict[int, dict[str, set[str]]] = field(default_factory=dict)  # sides it must name
+
+    def add(self, source: int, query: int) -> None:
+        self.roles.setdefault(source, [])
+        if query not in self.roles[source]:
+            self.roles[source].append(query)
+
+
+def _written_whole(sources: list[_Source], similarity: Similarity, question: str) -> _Source | None:
+    """A written answer among the first few candidates whose question is nearly this one
+    (judged only with vectors: shared words say too little about whether two questions are
+    one). Otherwise written answers are left out: their sentences answer a narrower question."""
+    bar = getattr(similarity, "same_question", None)
+    written = [s for s in sources if s.hit.passage.kind == "answer" and s.rank < WRITTEN_RANKS]
+    if bar is None or not written:
         return None
-    wanted = terms(question)
-    x, y = sides
-    found = [
-        _side_hit(terms(x) - terms(y), wanted, hits),
-        _side_hit(terms(y) - terms(x), wanted, hits),
-    ]
-    if found[0] is not None and found[0] is found[1]:
+    asked = similarity([question], [s.hit.passage.title for s in written])[0]
+    best = max(range(len(written)), key=lambda i: asked[i])
+    if asked[best] < bar or not asks_no_more(written[best].hit.passage.title, question):
         return None
-    parts: list[str] = []
-    chosen: list[Hit] = []
-    for side, hit in zip(sides, found, strict=True):
-        if hit is None:
-            parts.append(f"The study material does not cover {side}.")
+    return written[best]
+
+
+def asks_no_more(title: str, question: str) -> bool:
+    """Whether a written answer's question names nothing the student's question does not
+    ("What is the maximum visibility timeout?" asks more than "What is visibility timeout?")."""
+    named = terms(title) - _ASKING_TERMS
+    return len(named & terms(question)) >= WRITTEN_TERMS * len(named)
+
+
+def _distinct(side: str, sides: Sequence[str]) -> set[str]:
+    """The terms that tell this side from the other ("immutable" in "immutable deployment")."""
+    others = set().union(*(terms(s) for s in sides if s != side))
+    return terms(side) - others or terms(side)
+
+
+def _mentions(source: _Source, side: str) -> bool:
+    """Whether the passage names this side (a note's heading counts; an item's title is its
+    scenario, which is never quoted)."""
+    said = " ".join(source.sentences)
+    if source.hit.passage.kind == "note":
+        said = f"{source.hit.passage.title} {said}"
+    return terms(side) <= terms(said)
+
+
+def _side_score(source: _Source, side: str, query: int) -> float:
+    """How well a passage answers the question and one side of it; a note section whose
+    heading names that side is about it."""
+    score = source.scores[0] + source.scores[query]
+    titled = source.hit.passage.kind == "note" and terms(side) <= terms(source.hit.passage.title)
+    return score + HEADING_BONUS if titled else score
+
+
+def _plan_sides(
+    sources: list[_Source], sides: Sequence[str], plan: _Plan, offset: int
+) -> list[str]:
+    """A passage for each side of a comparison: the one naming it that best answers the
+    question and that side (its score at `offset` + the side's number). Returns the sides no
+    passage names."""
+    missing = []
+    for number, side in enumerate(sides, start=1):
+        named = [i for i, s in enumerate(sources) if _mentions(s, side)]
+        if not named:
+            missing.append(side)
             continue
-        side_wanted = wanted & terms(side) | wanted
-        parts.append(_render(_chosen_pieces(side_wanted, hit, max_words // 2)))
-        chosen.append(hit)
-    if not chosen:
-        return None
-    return _composed("\n\n".join(parts), chosen)
+        index = max(named, key=lambda i: _side_score(sources[i], side, offset + number))
+        plan.add(index, number)
+        plan.must.setdefault(index, {})[side] = _distinct(side, sides)
+    return missing
+
+
+def _plan_parts(sources: list[_Source], parts: int, anchor: int, plan: _Plan) -> None:
+    """Each part from the anchor when it answers it nearly as well as any passage, otherwise
+    from the passage that answers that part best."""
+    plan.add(anchor, 0)
+    for query in range(1, parts + 1):
+        best = max(range(len(sources)), key=lambda s: sources[s].scores[query])
+        good = sources[anchor].scores[query] >= sources[best].scores[query] * OTHER_PASSAGE
+        plan.add(anchor if good else best, query)
+
+
+def _plan_names(question: str, sources: list[_Source], plan: _Plan) -> None:
+    """A name the question asks about ("a Parallel state") that the chosen passages never
+    say is taken from the best passage that does, with its sentence naming it."""
+    chosen = set().union(*(sources[i].terms for i in plan.roles))
+    names = {w for w in NAME.findall(question) if terms(w) - _ASKING_TERMS}
+    for name in sorted(names):
+        wanted = terms(name) - _ASKING_TERMS
+        if wanted <= chosen:
+            continue
+        naming = [i for i, s in enumerate(sources) if wanted <= s.terms]
+        if naming:
+            index = max(naming, key=lambda i: sources[i].scores[0])
+            plan.add(index, 0)
+            plan.must.setdefault(index, {})[name] = wanted
+            chosen |= sources[index].terms
+
+
+def _plan_second(sources: list[_Source], anchor: int, plan: _Plan, wanted: set[str]) -> None:
+    """The next best passage on the same subject joins the anchor when it scores nearly as
+    well, or at any score when the anchor says little alone."""
+    thin = sum(len(t.split()) for t in sources[anchor].sentences) < THIN_WORDS
+    top = sources[anchor].scores[0]
+    shared = sources[anchor].terms & wanted
+    for index in sorted(range(len(sources)), key=lambda i: -sources[i].scores[0]):
+        if index in plan.roles:
+            continue
+        if sources[index].scores[0] < top * SECOND_SHARE and not thin:
+            return
+        same = sources[index].hit.passage.source_id == sources[anchor].hit.passage.source_id
+        if same or (shared and shared <= sources[index].terms):
+            plan.add(index, 0)
+            return
+
+
+def _chosen_sentences(
+    source: _Source, queries: Sequence[int], must: Mapping[str, set[str]]
+) -> list[int]:
+    """The sentences of one passage that answer its queries: each query's best and every
+    sentence nearly as good, then the next best up to a short paragraph; a side of a
+    comparison it stands for keeps its best sentence naming that side."""
+    fits = source.fit[queries[0]]
+    if sum(len(t.split()) for t in source.sentences) <= WHOLE_WORDS:
+        return list(range(len(source.sentences)))  # a short passage keeps to one point
+    keep: set[int] = set()
+    for query in queries:
+        top = max(source.fit[query])
+        keep |= {i for i, f in enumerate(source.fit[query]) if f >= top * KEEP_SHARE and f > 0}
+        keep.add(source.fit[query].index(top))
+    floor = max(fits) * FILL_SHARE
+    for i in sorted(range(len(fits)), key=lambda i: -fits[i]):
+        if sum(len(source.sentences[k].split()) for k in keep) >= ENOUGH_WORDS:
+            break
+        if fits[i] >= floor:
+            keep.add(i)
+    for wanted in must.values():
+        if not any(wanted & terms(source.sentences[i]) for i in keep):
+            about = [i for i, t in enumerate(source.sentences) if wanted & terms(t)]
+            if about:
+                keep.add(max(about, key=lambda i: fits[i]))
+    return sorted(keep)
+
+
+def _repeats(sentence: str, given: Sequence[str]) -> bool:
+    mine = key_terms(sentence)
+    for other in given:
+        theirs = key_terms(other)
+        if len(mine & theirs) >= SAME_TERMS * max(1, min(len(mine), len(theirs))):
+            return True
+    return False
+
+
+def _render(sources: list[_Source], plan: _Plan, max_words: int) -> tuple[str, list[Hit]]:
+    """The chosen sentences, a paragraph per passage, within the word budget. A sentence
+    opening with "It"/"This" keeps the sentence before it, or is left out; a sentence
+    repeating one already given is left out."""
+    blocks: list[str] = []
+    given: list[str] = []
+    used: list[Hit] = []
+    words = 0
+    for index, queries in plan.roles.items():
+        source = sources[index]
+        chosen = set(_chosen_sentences(source, queries, plan.must.get(index, {})))
+        chosen |= {i - 1 for i in chosen if i > 0 and ANAPHORA.match(source.sentences[i])}
+        block: list[str] = []
+        lines: list[str] = []
+        for i in sorted(chosen):
+            sentence = source.sentences[i]
+            length = len(sentence.split())
+            if _repeats(sentence, given) or (words + length > max_words and words):
+                continue
+            if ANAPHORA.match(sentence) and not block and i > 0:
+                continue
+            (lines if ARROW in sentence else block).append(sentence)
+            given.append(sentence)
+            words += length
+        if block or lines:
+            blocks.append("\n".join(filter(None, [" ".join(block), *(f"- {t}" for t in lines)])))
+            used.append(source.hit)
+    return "\n\n".join(blocks), used
+
+
+def _cheat_sheet(hits: Sequence[Hit]) -> str:
+    """Only cheat-sheet lines were found: shown as a list, one line each."""
+    lines = [
+        line.strip().lstrip("-* ").strip()
+        for hit in hits[:1]
+        for line in hit.passage.text.splitlines()
+        if ARROW in line
+    ]
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def _plan(
+    question: str, sources: list[_Source], parts: Sequence[str], anchor: int
+) -> tuple[_Plan, list[str], list[str]]:
+    """Which passages answer what, the queries to fit sentences against, and the sides of a
+    comparison the material does not name."""
+    plan = _Plan()
+    sides = comparison_sides(question)
+    if sides:
+        missing = _plan_sides(sources, sides, plan, len(parts) if len(parts) > 1 else 0)
+        if len(plan.roles) > 1 or (missing and plan.roles):
+            return plan, [question, *sides], missing
+        anchor = next(iter(plan.roles), anchor)  # one passage names both sides
+        plan = _Plan()
+    if sides:
+        plan.add(anchor, 0)
+        plan.must[anchor] = {side: _distinct(side, sides) for side in sides}
+    _plan_parts(sources, len(parts) if len(parts) > 1 else 0, anchor, plan)
+    _plan_second(sources, anchor, plan, terms(question))
+    _plan_names(question, sources, plan)
+    return plan, [question, *(parts if len(parts) > 1 else [])], []
+
+
+def compose_extractive(
+    question: str,
+    hits: Sequence[Hit],
+    max_words: int = MAX_WORDS,
+    similarity: Similarity | None = None,
+    stems: Mapping[str, str] | None = None,
+) -> Composed:
+    """One explanation from the passage(s) that answer the question, saying what it misses.
+    `stems` maps an item's id to its scenario, so that no sentence about it is quoted."""
+    similarity = similarity or TermSimilarity()
+    sources = _sources(question, hits, stems or {})
+    if not sources:
+        return _composed(_cheat_sheet(hits), list(hits[:1]))
+    parts = question_parts(question)
+    sides = comparison_sides(question)
+    queries = [question, *(parts if len(parts) > 1 else []), *(sides or ())]
+    if written := _written_whole(sources, similarity, question):
+        return _composed(written.hit.passage.text, [written.hit])
+    sources = [s for s in sources if s.hit.passage.kind != "answer"] or sources
+    _score_passages(queries, sources, similarity)
+    anchor = max(range(len(sources)), key=lambda i: sources[i].scores[0])
+    plan, fit_queries, missing = _plan(question, sources, parts, anchor)
+    _fit_sentences(fit_queries, sources, list(plan.roles), similarity)
+    text, used = _render(sources, plan, max(max_words, SIDE_WORDS * len(sides or ())))
+    for side in missing:
+        text += f"\n\nThe study material does not cover {side}."
+    if names := missing_terms(question, used, hits):
+        named = ", ".join(names)
+        text += f"\n\nThe study material only partly covers this: it says nothing about {named}."
+    return _composed(text, used)
 
 
 def _composed(text: str, chosen: Sequence[Hit]) -> Composed:
@@ -240,21 +595,3 @@ def _composed(text: str, chosen: Sequence[Hit]) -> Composed:
         source_ids=tuple(dict.fromkeys(h.passage.source_id for h in chosen)),
         passage_ids=tuple(h.passage.id for h in chosen),
     )
-
-
-def compose_extractive(question: str, hits: Sequence[Hit], max_words: int = MAX_WORDS) -> Composed:
-    """One explanation from the passage(s) that answer the question, saying what it misses."""
-    if compared := _comparison(question, hits, max_words):
-        return compared
-    wanted = terms(question)
-    chosen = pick_passages(question, hits)
-    pieces: list[_Piece] = []
-    for hit in chosen:
-        budget = max_words - sum(len(p.text.split()) for p in pieces)
-        if budget > 10:
-            pieces.extend(_chosen_pieces(wanted, hit, budget))
-    text = _render(pieces)
-    if missing := missing_terms(question, chosen, hits):
-        named = ", ".join(missing)
-        text += f"\n\nThe study material only partly covers this: it says nothing about {named}."
-    return _composed(text, chosen)

@@ -8,7 +8,7 @@ from knowledge.passages import Passage
 from knowledge.retrieval import Hit
 
 
-def note(pid: str, text: str) -> Hit:
+def note(pid: str, text: str, kind: str = "note", context: str = "") -> Hit:
     passage = Passage(
         id=pid,
         source_id=pid.split("#")[0],
@@ -16,7 +16,8 @@ def note(pid: str, text: str) -> Hit:
         text=text,
         exams=("DVA-C02",),
         domain="development",
-        kind="note",
+        kind=kind,
+        context=context,
     )
     return Hit(passage=passage, score=1.0)
 
@@ -56,7 +57,7 @@ def test_a_comparison_says_which_side_the_material_does_not_cover() -> None:
     assert "The study material does not cover Amazon MQ." in answer.text
 
 
-def test_an_arrow_line_is_never_inside_a_paragraph() -> None:
+def test_a_cheat_sheet_line_that_answers_stays_on_its_own_line() -> None:
     answer = compose_extractive("Why are SQS messages processed twice by consumers?", [CHEAT])
 
     lines = answer.text.splitlines()
@@ -87,3 +88,83 @@ def test_the_sentence_share_counts_sentences_outside_the_graded_passages() -> No
     text = f"{SQS.passage.text} {KINESIS.passage.text}"
 
     assert sentence_counts(text, [SQS.passage.text]) == (2, 3)
+
+
+def test_cheat_sheet_lines_about_other_symptoms_are_left_out() -> None:
+    answer = compose_extractive("What does a dead-letter queue keep?", [CHEAT])
+
+    assert "A dead-letter queue keeps failing messages" in answer.text
+    assert "→" not in answer.text, answer.text
+
+
+def test_an_answer_is_never_made_of_trap_lines() -> None:
+    trap = note(
+        "dva-sec-007#t",
+        "Exam trap: Assuming KMS Encrypt can handle any payload size; the 4 KB limit forces "
+        "envelope encryption. Takeaway: Large data is encrypted locally with a data key.",
+        kind="trap",
+    )
+    kms = note(
+        "note-kms#2",
+        "KMS Encrypt accepts at most 4 KB of data. Envelope encryption calls GenerateDataKey, "
+        "encrypts the data locally with the plaintext data key and stores the encrypted key.",
+    )
+    answer = compose_extractive("How does KMS envelope encryption work?", [trap, kms])
+
+    assert "Exam trap" not in answer.text and "Takeaway:" not in answer.text
+    assert "GenerateDataKey" in answer.text
+
+
+def test_no_sentence_about_an_items_scenario_is_quoted() -> None:
+    explanation = note(
+        "clf-con-002#q",
+        "Buying servers is a capital expense that the startup must make up front. With cloud "
+        "computing you pay only for the resources you consume, which AWS calls trading fixed "
+        "expense for variable expense. Here the freshness requirement rules out the other "
+        "choices. The other advantages are real, but they describe speed and reach.",
+        kind="question",
+        context="A new startup does not want to spend its funding on servers up front.",
+    )
+    answer = compose_extractive(
+        "What does trading fixed expense for variable expense mean?", [explanation]
+    )
+
+    assert "pay only for the resources you consume" in answer.text
+    for scenario in ("the startup", "Here the", "The other advantages"):
+        assert scenario not in answer.text, answer.text
+
+
+def test_each_part_of_a_two_part_question_is_answered() -> None:
+    envelope = note(
+        "note-kms#2",
+        "Envelope encryption calls GenerateDataKey, encrypts the data locally with the "
+        "plaintext data key and stores the encrypted data key beside the ciphertext.",
+    )
+    limit = note(
+        "note-kms#3",
+        "The KMS Encrypt API accepts at most 4 KB of plaintext, so a large file cannot be "
+        "sent to Encrypt directly.",
+    )
+    answer = compose_extractive(
+        "How does envelope encryption work, and why can't I call KMS Encrypt on a large file?",
+        [envelope, KINESIS, limit],
+    )
+
+    assert "GenerateDataKey" in answer.text and "at most 4 KB" in answer.text
+    assert "Kinesis" not in answer.text
+
+
+def test_a_sentence_already_given_is_not_repeated() -> None:
+    short = note(
+        "dva-trb-021#q",
+        "When a consumer receives a message, SQS hides it for the visibility timeout.",
+    )
+    longer = note(
+        "dva-dev-006#q",
+        "When a consumer receives a message, SQS hides it for the visibility timeout. If the "
+        "consumer does not delete the message in time, it becomes visible again.",
+    )
+    answer = compose_extractive("What does the SQS visibility timeout do?", [short, longer])
+
+    assert answer.text.count("SQS hides it for the visibility timeout") == 1, answer.text
+    assert "becomes visible again" in answer.text
