@@ -672,6 +672,24 @@ def test_settings_explain_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> No
     assert hook.file_url() == "https://api.telegram.org/file/bot"
 
 
+def test_webhook_workers_share_the_configured_secret() -> None:
+    """Several workers behind one webhook URL each register it: they must send Telegram the
+    same secret, or every worker but the last rejects Telegram's posts with 403."""
+    env = {
+        "TELEGRAM_BOT_TOKEN": "1:x",
+        "TELEGRAM_WEBHOOK_URL": "https://h.example/tg/hook",
+        "TELEGRAM_WEBHOOK_PORT": "8443",
+    }
+    shared = {**env, "TELEGRAM_WEBHOOK_SECRET": "team-secret_1"}
+    workers = [TelegramSettings(_env_file=None, **shared) for _ in range(2)]
+    assert {w.webhook_secret_token() for w in workers} == {"team-secret_1"}
+    assert "team-secret_1" not in repr(workers[0])
+    alone = TelegramSettings(_env_file=None, **env)
+    assert alone.webhook_secret_token() != alone.webhook_secret_token()  # random per start
+    bad = TelegramSettings(_env_file=None, **env, TELEGRAM_WEBHOOK_SECRET="not allowed!")
+    assert "TELEGRAM_WEBHOOK_SECRET" in (bad.problem() or "")
+
+
 async def test_webhook_mode_receives_updates_posted_to_it(
     fake: FakeTelegram, database: Database, bank: Bank, notes: list[Note]
 ) -> None:

@@ -14,7 +14,6 @@ import asyncio
 import importlib.util
 import logging
 import re
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -708,7 +707,7 @@ def run(app: Application, settings: TelegramSettings) -> None:  # type: ignore[t
             "Webhook mode needs python-telegram-bot[webhooks]: pip install "
             "'python-telegram-bot[webhooks]', or unset TELEGRAM_WEBHOOK_URL to use long polling."
         )
-    secret_token = secrets.token_urlsafe(32)  # Telegram echoes it; strangers cannot post
+    secret_token = settings.webhook_secret_token()  # Telegram echoes it; strangers cannot post
     redact_also("TELEGRAM_WEBHOOK_SECRET", secret_token)  # the library logs it at DEBUG
     app.run_webhook(
         listen=settings.webhook_listen,
