@@ -26,6 +26,7 @@ from knowledge.rerank import Similarity, TermSimilarity, key_terms
 from knowledge.retrieval import Hit
 
 MAX_WORDS = 120
+SHORT_QUESTION = 12  # words: every name in a question this short is its subject
 SIDE_WORDS = 45  # a comparison of three gets this many words a side
 CANDIDATES = 24  # passages rescored: retrieval's top few plus the sections beside them
 KIND_WEIGHT = {"answer": 1.0, "note": 1.0, "question": 0.85, "option": 0.65, "trap": 0.6}
@@ -34,7 +35,7 @@ WRITTEN_RANKS = 6  # a written answer quoted whole must be among retrieval's fir
 KEEP_SHARE = 0.7  # a sentence under this share of the best one's score is a digression
 FILL_SHARE = 0.45  # ...but never one under this share of the best one's score
 WHOLE_WORDS = 50  # a passage this short is quoted whole
-ENOUGH_WORDS = 80  # a passage's sentences are added, best first, until the answer says this much
+ENOUGH_WORDS = 100  # a passage's sentences are added, best first, until the answer says this much
 SECOND_SHARE = 0.75  # a second passage must score this share of the best one
 THIN_WORDS = 30  # a best passage saying less than this takes the next one beside it
 OTHER_PASSAGE = 0.9  # another passage answers a part when it beats the anchor by this much
@@ -43,11 +44,14 @@ TIPS_WEIGHT = 0.8
 HEADING_BONUS = 0.2  # a side of a comparison prefers the note section headed with its name
 PRIOR_WEIGHT = 0.7  # a passage's score: this much retrieval's view, the rest what it says
 RANK_DISCOUNT = 0.35
+BESIDE_RANKS = 2  # a section added beside a retrieved one ranks this far after it
+HEADING_TERM = 0.5  # a question's term in a note section's heading counts this much more
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 LABELS = re.compile(r"(?=\b(?:Exam trap|Takeaway|Remember|Exam cue|Question):)")
 LABEL = re.compile(r"^(Exam trap|Takeaway|Remember|Exam cue|Question):\s*")
 ARROW = "→"
-CUE_SHARE = 0.6  # a cheat-sheet line is quoted when this share of its cue is asked
+CUE_SHARE = 0.5  # a cheat-sheet line is quoted when this share of its cue is asked
+CUE_LEAD_WORDS = 12  # an arrow after fewer words than this closes a cue, not a sequence
 CUE_WORDS = 30  # a line with an arrow and fewer words is a cheat-sheet line
 _STEMMER = Stemmer.Stemmer("english")
 STOPWORDS = frozenset(
@@ -92,7 +96,8 @@ OPTION_TALK = re.compile(
     re.IGNORECASE,
 )
 ABOUT_THE_EXAM = re.compile(
-    r"\b(most tested|exam cues?|the clue|exam tips?|on the exam|the exam (asks|wants|expects))\b",
+    r"\b(most tested|exam cues?|the clue|exam tips?|on the exam|the exam (asks|wants|expects)|"
+    r"is the answer whenever)\b",
     re.IGNORECASE,
 )
 DOCUMENTED_FIGURE = re.compile(
@@ -195,7 +200,7 @@ def quotable_sentences(hit: Hit, stem: str = "", question: str = "") -> list[str
             for sentence in SENTENCE.split(part):
                 if (
                     len(sentence.split()) < 4
-                    or ARROW in sentence
+                    or (ARROW in sentence and _is_cue(sentence))
                     or sentence.rstrip('"”').endswith("?")
                     or ABOUT_THE_EXAM.search(sentence)
                     or (item and is_scenario(sentence, stem, question))
@@ -203,6 +208,13 @@ def quotable_sentences(hit: Hit, stem: str = "", question: str = "") -> list[str
                     continue
                 kept.append(sentence[0].upper() + sentence[1:])
     return kept
+
+
+def _is_cue(sentence: str) -> bool:
+    """A cheat-sheet cue ('"Reduce read load" → ElastiCache'), not a sequence of steps
+    ("ApplicationStop → DownloadBundle → ...") inside a sentence."""
+    before = sentence.split(ARROW)[0].strip()
+    return before.startswith(('"', "“")) or len(before.split()) < CUE_LEAD_WORDS
 
 
 def _cue_answers(line: str, question: str) -> bool:
@@ -281,7 +293,7 @@ def _sources(question: str, hits: Sequence[Hit], stems: Mapping[str, str]) -> li
         sentences = quotable_sentences(hit, stem, question)
         if sentences:
             beside = hit.score == 0.0 and hit.dense is None
-            order = first[hit.passage.source_id] + 1 if beside else rank
+            order = first[hit.passage.source_id] + BESIDE_RANKS if beside else rank
             found.append(_Source(hit, sentences, order, terms(" ".join(sentences))))
     return found
 
@@ -291,15 +303,25 @@ def _prior(wanted: set[str], source: _Source) -> float:
     discounted by rank, lowered for an option's or a trap's verdict (they judge one choice in
     a scenario the student has not seen) and halved for a bare line."""
     text = " ".join(source.sentences)
-    score = (len(wanted & terms(text)) + 0.5) / (1 + RANK_DISCOUNT * source.rank)
+    held = len(wanted & terms(text)) + HEADING_TERM * len(wanted & terms(_heading(source)))
+    score = (held + 0.5) / (1 + RANK_DISCOUNT * source.rank)
     score *= KIND_WEIGHT.get(source.hit.passage.kind, 0.8)
     return score / 2 if len(text.split()) < 15 else score
 
 
+def _heading(source: _Source) -> str:
+    """A note section's own heading ("CodeDeploy appspec lifecycle hooks"), which says what
+    it is about; an item's title is its scenario and says nothing."""
+    title = source.hit.passage.title
+    if source.hit.passage.kind != "note" or ": " not in title:
+        return ""  # an item's title, or a note's own title that every section shares
+    return title.split(": ", 1)[1]
+
+
 def _titled(source: _Source) -> str:
-    """A note section's heading says what it is about; an item's title is its scenario."""
     text = " ".join(source.sentences)
-    return f"{source.hit.passage.title}. {text}" if source.hit.passage.kind == "note" else text
+    heading = _heading(source)
+    return f"{heading}. {text}" if heading else text
 
 
 def _score_passages(queries: Sequence[str], sources: list[_Source], similarity: Similarity) -> None:
@@ -405,7 +427,9 @@ def _plan_sides(
     for number, side in enumerate(sides, start=1):
         named = [i for i, s in enumerate(sources) if _mentions(s, side)]
         if not named:
-            missing.append(side)
+            distinct = _distinct(side, sides) - _ASKING_TERMS
+            if not any(distinct & s.terms for s in sources):
+                missing.append(side)  # not even named in part: the material lacks it
             continue
         index = max(named, key=lambda i: _side_score(sources[i], side, offset + number))
         plan.add(index, number)
@@ -424,8 +448,10 @@ def _plan_parts(sources: list[_Source], parts: int, anchor: int, plan: _Plan) ->
 
 
 def _plan_names(question: str, sources: list[_Source], plan: _Plan) -> None:
-    """A name the question asks about ("a Parallel state") that the chosen passages never
+    """A name a short question asks about ("a Parallel state") that the chosen passages never
     say is taken from the best passage that does, with its sentence naming it."""
+    if len(question.split()) > SHORT_QUESTION:
+        return  # a long question names things in passing ("CloudWatch shows 30%")
     chosen = set().union(*(sources[i].terms for i in plan.roles))
     names = {w for w in NAME.findall(question) if terms(w) - _ASKING_TERMS}
     for name in sorted(names):
