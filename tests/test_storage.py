@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -159,3 +161,28 @@ async def test_adapter_memory_survives_a_new_core(
     assert core.recall("telegram", "poll:43") is None
     assert core.recall("discord", "poll:42") is None
     second.dispose()
+
+
+def test_processes_starting_together_on_an_empty_database_all_start(database_url: str) -> None:
+    """Several bot processes (webhook workers, shards) started at once each create or upgrade
+    the schema; none may fail because another is migrating the same empty database."""
+    script = (
+        "import sys\n"
+        "from bot.storage.database import Database\n"
+        "db = Database(sys.argv[1])\n"
+        "db.migrate()\n"
+        "print('at head' if db.at_head() else 'not at head')\n"
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, database_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    results = [worker.communicate(timeout=120) for worker in workers]
+    for worker, (out, err) in zip(workers, results, strict=True):
+        assert worker.returncode == 0, err[-2000:]
+        assert out.strip() == "at head"

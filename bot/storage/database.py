@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATE_LOCK = 0x57D7B07  # any fixed number: the advisory lock every studybot process agrees on
 REVISION_LINE = re.compile(
     r"^(down_revision|revision)(?:: [^=\n]+)? = (None|[\"']([^\"']+)[\"'])\s*$", re.MULTILINE
 )
@@ -63,9 +67,30 @@ class Database:
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with self._migration_lock(), self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # held until this transaction ends
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK}
+                )
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """One migrating process at a time: bot processes started together on an empty
+        database would otherwise create the same tables at once, and all but one fail.
+        PostgreSQL takes an advisory lock in the migration's transaction; a SQLite file
+        (one machine by nature) is guarded by an exclusive lock on a file beside it."""
+        if not self.url.startswith("sqlite:///"):
+            yield
+            return
+        lock_path = Path(self.url.removeprefix("sqlite:///") + ".migrate-lock")
+        with lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def at_head(self) -> bool:
         """Whether the schema is already at the newest migration, by one plain query."""
