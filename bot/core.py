@@ -359,6 +359,9 @@ class Core:
         elif isinstance(event, ButtonPress):
             replies.extend(self._button(db, event, user, chat))
         elif isinstance(event, Document):
+            # Commit the user and chat rows first: parsing a big file takes seconds, and on
+            # SQLite an open write transaction would hold every other chat's answer that long.
+            db.commit()
             replies.extend(import_document(db, event, self.shipped, now))
             self.refresh_bank(db, now=True)
         return replies
