@@ -70,6 +70,7 @@ ASKING = frozenset(
     | {"many", "aws", "amazon", "exam", "question", "answer", "really", "just", "put", "run"}
     | {"compare", "versus", "better", "good", "bad", "wrong", "right", "fix", "help", "want"}
     | {"have", "has", "had", "been", "being", "still", "why", "whats", "what's", "go", "goes"}
+    | {"all", "again", "exactly", "ever", "anymore", "now"}
 )
 _ASKING_TERMS = set(_STEMMER.stemWords(sorted(ASKING | {"aws", "amazon", "term", "terms"})))
 COMPARISON = (
