@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from bot.core import Core
 
 run_app = typer.Typer(help="Run the bot on a chat platform.", no_args_is_help=True)
 
@@ -14,6 +19,15 @@ def _fail(message: str) -> typer.Exit:
     """One line on standard error and exit status 2: the operator has something to fix."""
     typer.echo(message, err=True)
     return typer.Exit(2)
+
+
+def _warm_follow_ups(core: Core) -> None:
+    """Load the embedding model and open the study index while the bot connects, so that the
+    first member's follow-up question does not wait for them (seconds on a small machine)."""
+    if core.study is not None:
+        threading.Thread(
+            target=core.study.warm, args=(core.bank,), name="warm-follow-ups", daemon=True
+        ).start()
 
 
 @run_app.command("telegram")
@@ -45,7 +59,9 @@ def telegram() -> None:
     bank = _load_bank(settings)
     database = _open_database(settings)
     try:
-        app = build_application(build_core(settings, database, bank), telegram_settings)
+        core = build_core(settings, database, bank)
+        _warm_follow_ups(core)
+        app = build_application(core, telegram_settings)
         mode = "a webhook" if telegram_settings.webhook_url else "long polling"
         typer.echo(f"@{username} is running with {mode}; Ctrl+C stops it.", err=True)
         run(app, telegram_settings)
@@ -88,7 +104,9 @@ def discord_bot() -> None:
     bank = _load_bank(settings)
     database = _open_database(settings)
     try:
-        client = build_client(build_core(settings, database, bank), discord_settings)
+        core = build_core(settings, database, bank)
+        _warm_follow_ups(core)
+        client = build_client(core, discord_settings)
         typer.echo(f"{name} is running on Discord; Ctrl+C stops it.", err=True)
         client.run(discord_settings.token(), log_handler=None)
     except discord.LoginFailure:  # revoked between the check and the start
