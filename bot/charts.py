@@ -17,10 +17,13 @@ DPI = 100
 
 
 def _pyplot():  # type: ignore[no-untyped-def]
-    import matplotlib
+    from knowledge.heavy import HEAVY_IMPORTS
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    with HEAVY_IMPORTS:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
 
     return plt
 

