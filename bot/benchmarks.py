@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.clock import ManualClock
 from bot.core import Core
@@ -282,14 +282,18 @@ async def answer_quiz(
     return log
 
 
+def bench_user_ids(db: Session, user_ids: list[str]) -> list[int]:
+    """The database ids of the bench's simulated students (platform user ids `user_ids`)."""
+    query = select(User.id).where(
+        User.platform == PLATFORM, col(User.platform_user_id).in_(user_ids)
+    )
+    return [user_id for user_id in db.exec(query).all() if user_id is not None]
+
+
 def quiz_counts(database: Database, user_ids: list[str], expected: int) -> dict[str, int]:
     """`lost` and `counted_twice` for quiz answers, from the answers table and review cards."""
     with database.session() as db:
-        users = db.exec(
-            select(User.id).where(
-                User.platform == PLATFORM, col(User.platform_user_id).in_(user_ids)
-            )
-        ).all()
+        users = bench_user_ids(db, user_ids)
         rows = db.exec(
             select(Answer.session_id, Answer.position).where(col(Answer.user_id).in_(users))
         ).all()
@@ -365,11 +369,7 @@ def challenge_counts(
     ref = decode(question.ref)
     assert isinstance(ref, DailyRef)
     with database.session() as db:
-        users = db.exec(
-            select(User.id).where(
-                User.platform == PLATFORM, col(User.platform_user_id).in_(user_ids)
-            )
-        ).all()
+        users = bench_user_ids(db, user_ids)
         rows = db.exec(
             select(DailyAnswer.user_id, DailyAnswer.position).where(
                 DailyAnswer.challenge_id == ref.challenge_id, col(DailyAnswer.user_id).in_(users)
