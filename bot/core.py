@@ -22,6 +22,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
+from weakref import WeakValueDictionary
 
 from sqlmodel import Session
 
@@ -142,7 +143,9 @@ class Core:
         self._imports_stamp: tuple[int, int] | None = None
         self._bank_checked = -math.inf  # time.monotonic() of the last look at the imports
         self._bank_lock = threading.Lock()  # imports refresh the bank from a worker thread
-        self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        # One lock per user and chat while any of their events is in flight; a lock nobody
+        # holds or awaits is dropped, so a bot that met a million users does not keep them.
+        self._locks: WeakValueDictionary[tuple[str, str, str], asyncio.Lock] = WeakValueDictionary()
         self._commands = self._command_table()
         self._db_workers = database_workers(database)
         self._db_work = ThreadPoolExecutor(self._db_workers, thread_name_prefix="studybot-db")
@@ -229,7 +232,9 @@ class Core:
                 )
             ]
         key = (event.platform, event.chat_id, event.user_id)
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
         async with lock:  # one user's events in one process run in order
             try:
                 replies = await self._run_dispatch(event)

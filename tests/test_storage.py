@@ -186,3 +186,14 @@ def test_processes_starting_together_on_an_empty_database_all_start(database_url
     for worker, (out, err) in zip(workers, results, strict=True):
         assert worker.returncode == 0, err[-2000:]
         assert out.strip() == "at head"
+
+
+async def test_a_bot_keeps_no_per_user_state_after_their_events(
+    database: Database, bank: Bank
+) -> None:
+    """Per-user ordering needs a lock only while a user's events are in flight: a bot that
+    has served many students holds none of them afterwards (memory stays flat)."""
+    core = Core(database, bank, clock=ManualClock(), seed=1)
+    students = [Student(core, f"u{n}", f"c{n}") for n in range(40)]
+    await asyncio.gather(*(student.command("quiz", "DVA-C02 1") for student in students))
+    assert len(core._locks) == 0
