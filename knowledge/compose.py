@@ -36,6 +36,7 @@ KEEP_SHARE = 0.7  # a sentence under this share of the best one's score is a dig
 FILL_SHARE = 0.45  # ...but never one under this share of the best one's score
 WHOLE_WORDS = 50  # a passage this short is quoted whole
 ENOUGH_WORDS = 100  # a passage's sentences are added, best first, until the answer says this much
+READ_ON_WORDS = 55  # kept sentences shorter than this read on after the best one
 SECOND_SHARE = 0.75  # a second passage must score this share of the best one
 THIN_WORDS = 30  # a best passage saying less than this takes the next one beside it
 OTHER_PASSAGE = 0.9  # another passage answers a part when it beats the anchor by this much
@@ -504,12 +505,26 @@ def _chosen_sentences(
             break
         if fits[i] >= floor:
             keep.add(i)
+    _read_on(source, keep, fits.index(max(fits)))
     for wanted in must.values():
         if not any(wanted & terms(source.sentences[i]) for i in keep):
             about = [i for i, t in enumerate(source.sentences) if wanted & terms(t)]
             if about:
                 keep.add(max(about, key=lambda i: fits[i]))
     return sorted(keep)
+
+
+def _read_on(source: _Source, keep: set[int], best: int) -> None:
+    """A bare definition ("Jitter adds randomness to each wait.") says what, not why: when the
+    kept sentences are this short, the sentences right after the best one (its own
+    explanation, in the writer's order) are kept too."""
+    words = sum(len(source.sentences[k].split()) for k in keep)
+    for following in range(best + 1, len(source.sentences)):
+        if words >= READ_ON_WORDS:
+            break
+        if following not in keep:
+            keep.add(following)
+            words += len(source.sentences[following].split())
 
 
 def _repeats(sentence: str, given: Sequence[str]) -> bool:

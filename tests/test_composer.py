@@ -168,3 +168,23 @@ def test_a_sentence_already_given_is_not_repeated() -> None:
 
     assert answer.text.count("SQS hides it for the visibility timeout") == 1, answer.text
     assert "becomes visible again" in answer.text
+
+
+JITTER = note(
+    "note-retries#1",
+    "Exponential backoff doubles the wait before each retry, up to a cap, so a struggling "
+    "service gets time to recover before the next attempt arrives from the client. "
+    "Jitter adds randomness to each wait. "
+    "Without it, clients that failed together retry together, in synchronized waves. "
+    "Spreading the retries out lowers the peak load on the service and the total time. "
+    "The AWS SDKs apply both by default, and the retry mode setting chooses how they do it.",
+)
+
+
+def test_a_bare_definition_reads_on_into_its_own_explanation() -> None:
+    """'What is jitter?' answered with 'Jitter adds randomness to each wait.' says what, not
+    why: the sentences right after it, in the writer's order, come with it."""
+    answer = compose_extractive("What is jitter?", [JITTER])
+
+    assert answer.text.startswith("Jitter adds randomness to each wait.")
+    assert "retry together, in synchronized waves" in answer.text
