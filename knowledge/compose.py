@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import Stemmer
 
-from knowledge.rerank import Similarity, TermSimilarity, key_terms
+from knowledge.rerank import STOPWORDS, WORD, Similarity, TermSimilarity, key_terms
 from knowledge.retrieval import Hit
 
 MAX_WORDS = 120
@@ -55,13 +55,6 @@ CUE_SHARE = 0.5  # a cheat-sheet line is quoted when this share of its cue is as
 CUE_LEAD_WORDS = 12  # an arrow after fewer words than this closes a cue, not a sequence
 CUE_WORDS = 30  # a line with an arrow and fewer words is a cheat-sheet line
 _STEMMER = Stemmer.Stemmer("english")
-STOPWORDS = frozenset(
-    {"a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "be"}
-    | {"by", "as", "at", "it", "its", "this", "that", "with", "from", "how", "what", "why"}
-    | {"when", "which", "who", "does", "do", "did", "can", "should", "would", "i", "my", "me"}
-    | {"you", "your", "we", "our", "not", "no", "vs", "versus", "there", "their", "them"}
-    | {"they", "if", "then", "than", "so", "into", "about"}
-)
 # Words a question uses to ask, not to name a subject: their absence is no gap in coverage.
 ASKING = frozenset(
     {"difference", "between", "use", "using", "choose", "pick", "work", "works", "happen"}
@@ -133,7 +126,7 @@ class Composed:
 
 
 def terms(text: str) -> set[str]:
-    words = re.findall(r"[a-z0-9][a-z0-9-]*", text.lower())
+    words = WORD.findall(text.lower())
     return set(_STEMMER.stemWords([w for w in words if w not in STOPWORDS]))
 
 

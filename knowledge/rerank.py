@@ -23,15 +23,19 @@ from knowledge.embeddings import Embedder
 
 CACHE_SIZE = 20_000
 _STEMMER = Stemmer.Stemmer("english")
-_WORD = re.compile(r"[a-z0-9][a-z0-9-]*")
-# Words that carry no subject: a sentence sharing only these with a question answers nothing.
-_FILLER = frozenset(
+WORD = re.compile(r"[a-z0-9][a-z0-9-]*")
+# Words that only hold a sentence together (the composer's terms leave them out too).
+STOPWORDS = frozenset(
     {"a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "be"}
     | {"by", "as", "at", "it", "its", "this", "that", "with", "from", "how", "what", "why"}
     | {"when", "which", "who", "does", "do", "did", "can", "should", "would", "i", "my", "me"}
     | {"you", "your", "we", "our", "not", "no", "vs", "versus", "there", "their", "them"}
-    | {"they", "if", "then", "than", "so", "into", "about", "whats", "get", "use", "just"}
-    | {"actually", "really", "thing", "things", "one", "ones", "im", "even", "still", "all"}
+    | {"they", "if", "then", "than", "so", "into", "about"}
+)
+# Words that carry no subject: a sentence sharing only these with a question answers nothing.
+_FILLER = STOPWORDS | frozenset(
+    {"whats", "get", "use", "just", "actually", "really", "thing", "things", "one", "ones"}
+    | {"im", "even", "still", "all"}
 )
 
 
@@ -43,7 +47,7 @@ class Similarity(Protocol):
 
 def key_terms(text: str) -> set[str]:
     """Stemmed words that name something (filler and asking words left out)."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in _FILLER and len(w) > 1]
+    words = [w for w in WORD.findall(text.lower()) if w not in _FILLER and len(w) > 1]
     return set(_STEMMER.stemWords(words))
 
 
