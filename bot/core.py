@@ -22,7 +22,6 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
-from weakref import WeakValueDictionary
 
 from sqlmodel import Session
 
@@ -145,7 +144,8 @@ class Core:
         self._bank_lock = threading.Lock()  # imports refresh the bank from a worker thread
         # One lock per user and chat while any of their events is in flight; a lock nobody
         # holds or awaits is dropped, so a bot that met a million users does not keep them.
-        self._locks: WeakValueDictionary[tuple[str, str, str], asyncio.Lock] = WeakValueDictionary()
+        self._locks: weakref.WeakValueDictionary[tuple[str, str, str], asyncio.Lock]
+        self._locks = weakref.WeakValueDictionary()
         self._commands = self._command_table()
         self._db_workers = database_workers(database)
         self._db_work = ThreadPoolExecutor(self._db_workers, thread_name_prefix="studybot-db")
@@ -316,7 +316,7 @@ class Core:
 
     async def _run_dispatch(self, event: Event) -> list[Reply]:
         """The event's database work, off the event loop: in the database worker (see
-        database_executor), or for a file to import, whose parsing may take seconds, in a
+        database_workers), or for a file to import, whose parsing may take seconds, in a
         thread of its own so that nobody's answers queue behind it."""
         if isinstance(event, Document):
             return await asyncio.to_thread(self._dispatch_in_session, event)
