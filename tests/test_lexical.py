@@ -39,3 +39,32 @@ def test_best_first_and_nothing_for_unknown_words() -> None:
     assert [index.passages[i].id for i, _ in index.search("queues")] == ["b#0", "a#0"]
     assert index.search("the and of") == [] and index.search("kubernetes") == []
     assert LexicalIndex([]).search("queues") == []
+
+
+def test_queries_rank_and_score_as_bm25s_itself_would(notes) -> None:  # type: ignore[no-untyped-def]
+    """Queries are tokenised and scored here, not by bm25s's own (slow) query path: the
+    passages found and their scores must stay those bm25s gives, or answers would drift."""
+    import bm25s
+
+    from knowledge.lexical import _tokens
+    from knowledge.passages import build_passages
+
+    passages = build_passages([], notes)
+    index = LexicalIndex(passages)
+    reference = bm25s.BM25()
+    reference.index(_tokens([p.searchable for p in passages]), show_progress=False)
+    for query in (
+        "What's the difference between SQS and SNS?",
+        "jitter, backoff & retries!",
+        "DynamoDB GSI vs LSI",
+        "how do I rotate secrets-manager keys",
+    ):
+        every = len(passages)  # all of them: no tie at a cut-off can differ
+        ids, scores = reference.retrieve(_tokens([query]), k=every, show_progress=False)
+        expected = [
+            (int(i), round(float(s), 4)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0
+        ]
+        found = [(i, round(s, 4)) for i, s in index.search(query, k=every)]
+        assert sorted(found, key=lambda f: (-f[1], f[0])) == sorted(
+            expected, key=lambda f: (-f[1], f[0])
+        ), query
