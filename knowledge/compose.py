@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import Stemmer
 
+from knowledge.passages import Passage
 from knowledge.rerank import STOPWORDS, WORD, Similarity, TermSimilarity, key_terms
 from knowledge.retrieval import Hit
 
@@ -375,11 +376,19 @@ def _written_whole(sources: list[_Source], similarity: Similarity, question: str
     written = [s for s in sources if s.hit.passage.kind == "answer" and s.rank < WRITTEN_RANKS]
     if bar is None or not written:
         return None
-    asked = similarity([question], [s.hit.passage.title for s in written])[0]
-    best = max(range(len(written)), key=lambda i: asked[i])
-    if asked[best] < bar or not asks_no_more(written[best].hit.passage.title, question):
+    phrasings = [(s, p) for s in written for p in asked_as(s.hit.passage)]
+    closeness = similarity([question], [p for _, p in phrasings])[0]
+    best = max(range(len(phrasings)), key=lambda i: closeness[i])
+    source, phrasing = phrasings[best]
+    if closeness[best] < bar or not asks_no_more(phrasing, question):
         return None
-    return written[best]
+    return source
+
+
+def asked_as(passage: Passage) -> list[str]:
+    """The ways a written answer's question is put: its title, then a common question's
+    other phrasings (its context, one per line)."""
+    return [passage.title, *filter(None, passage.context.splitlines())]
 
 
 def asks_no_more(title: str, question: str) -> bool:

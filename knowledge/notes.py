@@ -2,7 +2,10 @@
 
 A note is a Markdown file under `knowledge/notes/` with YAML front matter (`id`, `title`,
 `exams`, `tags`, `references`, and `reviewed`: the month it was last checked) and a body of
-150-400 words split into `## ` sections.
+150-400 words split into `## ` sections. Optional `questions:` in the front matter are answers
+written for what students commonly type about the topic ("why does my Lambda in a VPC time
+out?"): each is quoted whole when a student asks much the same thing, so the common questions
+get a checked explanation rather than sentences cut from the notes.
 """
 
 from __future__ import annotations
@@ -16,8 +19,22 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from knowledge.catalog import EXAMS
 from knowledge.loader import BankError, BankProblem, FastLoader
 from knowledge.reviews import review_month
+from knowledge.schema import FollowUpText, WrittenAnswer
 
 NOTES_DIR = Path(__file__).parent / "notes"
+MAX_QUESTIONS = 16
+MAX_ASKED_AS = 4
+
+
+class CommonQuestion(WrittenAnswer):
+    """An answer written for a question students commonly ask about the note's topic.
+
+    `asked_as` lists other ways students put the same question; they help a typed question
+    find the answer but are never shown."""
+
+    asked_as: list[FollowUpText] = Field(default_factory=list, max_length=MAX_ASKED_AS)
+
+
 MIN_WORDS, MAX_WORDS = 150, 400
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
 
@@ -31,6 +48,7 @@ class Note(BaseModel):
     tags: list[str] = Field(min_length=1)
     references: list[str] = Field(min_length=1)
     reviewed: str | None = None  # "YYYY-MM"; every shipped note has one (tests/test_reviewed.py)
+    questions: list[CommonQuestion] = Field(default_factory=list, max_length=MAX_QUESTIONS)
     body: str
     _source: tuple[str, int] = PrivateAttr(default=("", 1))
 
@@ -95,11 +113,7 @@ def parse_note(text: str, file: str) -> Note:
     except ValidationError as exc:
         problems = []
         for detail in exc.errors():
-            field = str(detail["loc"][0]) if detail["loc"] else ""
-            line = next(
-                (i + 2 for i, text in enumerate(lines) if text.startswith(f"{field}:")),
-                1 if field != "body" else len(lines) + 3,
-            )
+            field, line = _where(detail["loc"], lines)
             problems.append(
                 BankProblem(file, line, field, detail["msg"].removeprefix("Value error, "))
             )
@@ -107,6 +121,21 @@ def parse_note(text: str, file: str) -> Note:
     line = next((i + 2 for i, text in enumerate(lines) if text.startswith("reviewed:")), 1)
     note._source = (file, line)
     return note
+
+
+def _where(loc: tuple[int | str, ...], lines: list[str]) -> tuple[str, int]:
+    """The field a validation error names ("questions[2].answer") and its line in the file:
+    the front matter's lines start at line 2, the body after them."""
+    field = str(loc[0]) if loc else ""
+    line = next(
+        (i + 2 for i, text in enumerate(lines) if text.startswith(f"{field}:")),
+        1 if field != "body" else len(lines) + 3,
+    )
+    if field == "questions" and len(loc) > 1 and isinstance(loc[1], int):
+        entries = [i + 2 for i, text in enumerate(lines) if re.match(r"^\s*- question:", text)]
+        line = entries[loc[1]] if loc[1] < len(entries) else line
+        field = f"questions[{loc[1] + 1}]" + "".join(f".{part}" for part in loc[2:3])
+    return field, line
 
 
 def load_notes(folder: Path = NOTES_DIR) -> list[Note]:

@@ -114,7 +114,31 @@ def written_answer_passages(item: Item, scope: str = SHARED) -> list[Passage]:
 
 
 def note_passages(note: Note) -> list[Passage]:
-    """One passage per section (50- to 140-word chunks measured no better on the eval sets)."""
+    """One passage per section (50- to 140-word chunks measured no better on the eval sets),
+    and one per common question answered in its front matter."""
+    return _section_passages(note) + common_question_passages(note)
+
+
+def common_question_passages(note: Note) -> list[Passage]:
+    """A written answer per common question, titled by the question; its other phrasings are
+    searchable context, one per line, never quoted."""
+    return [
+        Passage(
+            id=f"{note.id}#a{index}",
+            source_id=note.id,
+            title=asked.question,
+            text=asked.answer,
+            exams=tuple(note.exams),
+            domain="",
+            kind="answer",
+            context="\n".join(asked.asked_as),
+            links=tuple(asked.sources),
+        )
+        for index, asked in enumerate(note.questions)
+    ]
+
+
+def _section_passages(note: Note) -> list[Passage]:
     return [
         Passage(
             id=f"{note.id}#{index}",

@@ -128,7 +128,7 @@ def bank_validate(
         check_across,
         parse_located,
     )
-    from knowledge.notes import load_notes
+    from knowledge.notes import load_notes, parse_note
 
     problems: list[BankProblem] = []
     located: list[Located] = []
@@ -137,7 +137,9 @@ def bank_validate(
         fmt = guess_format(path)
         try:
             text = path.read_text(encoding="utf-8-sig")
-            if fmt in ("yaml", "json") and not import_rules:
+            if path.suffix == ".md":
+                notes.append(parse_note(text, str(path)))
+            elif fmt in ("yaml", "json") and not import_rules:
                 located.extend(parse_located(text, str(path)))
             elif fmt:
                 located.extend(parse_import(text, str(path), fmt))
