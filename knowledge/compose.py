@@ -78,7 +78,11 @@ SIDE_END = re.compile(
     r"[?,:;(]|\s[-–—]\s|\s(?:vs\.?|versus|in|for|on|when|if|which|so|to|workflows?)\s",
     re.IGNORECASE,
 )
-ANAPHORA = re.compile(r"^(this|that|these|those|it|they|then|also|so|both)\b", re.IGNORECASE)
+ANAPHORA = re.compile(
+    r"^(this|that|these|those|it|they|then|also|so|both|in return|instead|however|otherwise|"
+    r"likewise|similarly|as a result|in turn)\b",
+    re.IGNORECASE,
+)
 # An item's explanation talks about its scenario and its options; neither was shown.
 SCENARIO_OPENING = re.compile(
     r"^(here|in this (scenario|case|question|situation)|for this (company|team|workload)|"
@@ -529,41 +533,57 @@ def _read_on(source: _Source, keep: set[int], best: int) -> None:
             words += len(source.sentences[following].split())
 
 
-def _repeats(sentence: str, given: Sequence[str]) -> bool:
+def _repeats(sentence: str, given: Sequence[str], similarity: Similarity) -> bool:
+    """Whether a sentence says again what one already given says: most of its terms shared,
+    or (with vectors) a paraphrase of it ("The fix is a longer visibility timeout...")."""
     mine = key_terms(sentence)
     for other in given:
         theirs = key_terms(other)
         if len(mine & theirs) >= SAME_TERMS * max(1, min(len(mine), len(theirs))):
             return True
-    return False
+    bar = getattr(similarity, "repeats_at", None)
+    return bool(bar and given and max(similarity([sentence], list(given))[0]) >= bar)
 
 
-def _render(sources: list[_Source], plan: _Plan, max_words: int) -> tuple[str, list[Hit]]:
+def _restates(block: Sequence[str], given: Sequence[str], similarity: Similarity) -> bool:
+    """Whether a second passage's paragraph retells the first one in other words (two
+    explanations of Spot Instances read as one said twice)."""
+    bar = getattr(similarity, "restates_at", None)
+    if not (bar and block and given):
+        return False
+    return similarity([" ".join(block)], [" ".join(given)])[0][0] >= bar
+
+
+def _render(
+    sources: list[_Source], plan: _Plan, max_words: int, similarity: Similarity
+) -> tuple[str, list[Hit]]:
     """The chosen sentences, a paragraph per passage, within the word budget. A sentence
     opening with "It"/"This" keeps the sentence before it, or is left out; a sentence
-    repeating one already given is left out."""
+    repeating one already given is left out, and so is a paragraph retelling the ones before."""
     blocks: list[str] = []
     given: list[str] = []
     used: list[Hit] = []
-    words = 0
     for index, queries in plan.roles.items():
         source = sources[index]
         chosen = set(_chosen_sentences(source, queries, plan.must.get(index, {})))
         chosen |= {i - 1 for i in chosen if i > 0 and ANAPHORA.match(source.sentences[i])}
         block: list[str] = []
         lines: list[str] = []
+        words = sum(len(t.split()) for t in given)
         for i in sorted(chosen):
             sentence = source.sentences[i]
             length = len(sentence.split())
-            if _repeats(sentence, given) or (words + length > max_words and words):
+            if words + length > max_words and words:
+                continue
+            if _repeats(sentence, [*given, *block, *lines], similarity):
                 continue
             if ANAPHORA.match(sentence) and not block and i > 0:
                 continue
             (lines if ARROW in sentence else block).append(sentence)
-            given.append(sentence)
             words += length
-        if block or lines:
+        if (block or lines) and not (given and _restates(block + lines, given, similarity)):
             blocks.append("\n".join(filter(None, [" ".join(block), *(f"- {t}" for t in lines)])))
+            given.extend(block + lines)
             used.append(source.hit)
     return "\n\n".join(blocks), used
 
@@ -624,7 +644,8 @@ def compose_extractive(
     anchor = max(range(len(sources)), key=lambda i: sources[i].scores[0])
     plan, fit_queries, missing = _plan(question, sources, parts, anchor)
     _fit_sentences(fit_queries, sources, list(plan.roles), similarity)
-    text, used = _render(sources, plan, max(max_words, SIDE_WORDS * len(sides or ())))
+    budget = max(max_words, SIDE_WORDS * len(sides or ()))
+    text, used = _render(sources, plan, budget, similarity)
     for side in missing:
         text += f"\n\nThe study material does not cover {side}."
     if names := missing_terms(question, used, hits):

@@ -55,6 +55,8 @@ class TermSimilarity:
     """Without vectors: the share of the query's key terms the text holds (a rough stand-in)."""
 
     same_question = None  # shared words cannot tell whether two questions ask the same thing
+    repeats_at = None  # ...nor whether two sentences say the same thing in other words
+    restates_at = None
 
     def __call__(self, queries: Sequence[str], texts: Sequence[str]) -> list[list[float]]:
         held = [key_terms(t) for t in texts]
@@ -74,6 +76,8 @@ class EmbeddingSimilarity:
     """Cosine of the embedder's normalised vectors, each text embedded once per process."""
 
     same_question = 0.74  # a written answer's question this close asks the same thing
+    repeats_at = 0.7  # a sentence this close to one already given says it again
+    restates_at = 0.8  # a paragraph this close to the answer so far retells it
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
