@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from knowledge.bank import SHARED
 from knowledge.compose import asks_no_more, compose_extractive, terms
@@ -145,6 +145,8 @@ class Answerer:
         composed = compose_extractive(
             question, quotable, similarity=self.similarity, stems=self._stems(quotable)
         )
+        if composed.written is not None:  # much the same question: a model may still tailor it
+            return replace(written_answer(question, composed.written, top), mode="extractive")
         return GeneratedAnswer(
             question=question,
             text=composed.text,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import Stemmer
 
@@ -128,6 +128,7 @@ class Composed:
     text: str
     source_ids: tuple[str, ...]
     passage_ids: tuple[str, ...] = ()
+    written: Passage | None = None  # a written answer quoted whole, cited by its own links
 
 
 def terms(text: str) -> set[str]:
@@ -533,16 +534,19 @@ def _read_on(source: _Source, keep: set[int], best: int) -> None:
             words += len(source.sentences[following].split())
 
 
-def _repeats(sentence: str, given: Sequence[str], similarity: Similarity) -> bool:
+def _repeats(
+    sentence: str, given: Sequence[str], before: Sequence[str], similarity: Similarity
+) -> bool:
     """Whether a sentence says again what one already given says: most of its terms shared,
-    or (with vectors) a paraphrase of it ("The fix is a longer visibility timeout...")."""
+    or (with vectors) a paraphrase of one from another passage ("The fix is a longer
+    visibility timeout..."); sentences of one passage are related, not repeated, by design."""
     mine = key_terms(sentence)
     for other in given:
         theirs = key_terms(other)
         if len(mine & theirs) >= SAME_TERMS * max(1, min(len(mine), len(theirs))):
             return True
     bar = getattr(similarity, "repeats_at", None)
-    return bool(bar and given and max(similarity([sentence], list(given))[0]) >= bar)
+    return bool(bar and before and max(similarity([sentence], list(before))[0]) >= bar)
 
 
 def _restates(block: Sequence[str], given: Sequence[str], similarity: Similarity) -> bool:
@@ -567,6 +571,8 @@ def _render(
         source = sources[index]
         chosen = set(_chosen_sentences(source, queries, plan.must.get(index, {})))
         chosen |= {i - 1 for i in chosen if i > 0 and ANAPHORA.match(source.sentences[i])}
+        if given and _restates([source.sentences[i] for i in sorted(chosen)], given, similarity):
+            continue
         block: list[str] = []
         lines: list[str] = []
         words = sum(len(t.split()) for t in given)
@@ -575,13 +581,13 @@ def _render(
             length = len(sentence.split())
             if words + length > max_words and words:
                 continue
-            if _repeats(sentence, [*given, *block, *lines], similarity):
+            if _repeats(sentence, [*given, *block, *lines], given, similarity):
                 continue
             if ANAPHORA.match(sentence) and not block and i > 0:
                 continue
             (lines if ARROW in sentence else block).append(sentence)
             words += length
-        if (block or lines) and not (given and _restates(block + lines, given, similarity)):
+        if block or lines:
             blocks.append("\n".join(filter(None, [" ".join(block), *(f"- {t}" for t in lines)])))
             given.extend(block + lines)
             used.append(source.hit)
@@ -638,7 +644,8 @@ def compose_extractive(
     sides = comparison_sides(question)
     queries = [question, *(parts if len(parts) > 1 else []), *(sides or ())]
     if written := _written_whole(sources, similarity, question):
-        return _composed(written.hit.passage.text, [written.hit])
+        whole = _composed(written.hit.passage.text, [written.hit])
+        return replace(whole, written=written.hit.passage)
     sources = [s for s in sources if s.hit.passage.kind != "answer"] or sources
     _score_passages(queries, sources, similarity)
     anchor = max(range(len(sources)), key=lambda i: sources[i].scores[0])

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from knowledge.compose import compose_extractive
+from knowledge.embeddings import MiniLMEmbedder
 from knowledge.evaluation import sentence_counts
 from knowledge.passages import Passage
+from knowledge.rerank import EmbeddingSimilarity
 from knowledge.retrieval import Hit
 
 
@@ -188,3 +192,33 @@ def test_a_bare_definition_reads_on_into_its_own_explanation() -> None:
 
     assert answer.text.startswith("Jitter adds randomness to each wait.")
     assert "retry together, in synchronized waves" in answer.text
+
+
+SPOT = note(
+    "note-pricing#3",
+    "Spot Instances use spare EC2 capacity at discounts of up to 90% compared with On-Demand. "
+    "AWS can reclaim them with a two-minute interruption notice, so they suit fault-tolerant, "
+    "flexible, stateless work: batch jobs, big data, CI builds, image rendering, and "
+    "containers. They are a poor fit for databases or anything that cannot be interrupted.",
+)
+SPOT_AGAIN = note(
+    "clf-bil-001#q",
+    "Spot Instances use spare EC2 capacity at a steep discount. In return, EC2 can reclaim "
+    "a Spot Instance when it needs the capacity back, giving a two-minute warning. Spot is a "
+    "great fit for fault-tolerant, flexible work such as batch processing, rendering or CI "
+    "jobs that can pause and resume.",
+)
+
+
+@pytest.fixture(scope="module")
+def vectors() -> EmbeddingSimilarity:
+    return EmbeddingSimilarity(MiniLMEmbedder())
+
+
+def test_a_second_passage_retelling_the_first_is_left_out(vectors) -> None:  # type: ignore[no-untyped-def]
+    question = "When does it make sense to use Spot Instances, and when should I avoid them?"
+    answer = compose_extractive(question, [SPOT, SPOT_AGAIN], similarity=vectors)
+
+    assert "poor fit for databases" in answer.text
+    assert "two-minute warning" not in answer.text and "In return" not in answer.text, answer.text
+    assert "great fit" not in answer.text, answer.text

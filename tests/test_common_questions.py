@@ -1,0 +1,108 @@
+"""Answers written for the questions students commonly type, carried by the study notes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.study import StudyIndex
+from knowledge.bank import Bank
+from knowledge.embeddings import MiniLMEmbedder
+from knowledge.loader import BankError
+from knowledge.notes import load_notes
+from knowledge.vector_index import open_client
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html"
+ANSWER = (
+    "A function attached to a VPC sends its traffic through the VPC's private subnets, and "
+    "those subnets have no route to the internet of their own. Route them through a NAT "
+    "gateway, or reach AWS services through VPC endpoints, and the calls go out again. "
+    "Without either, the request waits until the function times out, which is why it "
+    "worked before the VPC was attached."
+)
+NOTE = f"""---
+id: note-test-lambda-vpc
+title: Lambda functions in a VPC
+exams: [DVA-C02]
+tags: [lambda, vpc]
+references:
+  - {DOCS}
+reviewed: 2026-11
+questions:
+  - question: Why does my Lambda function time out calling an API after I attach it to a VPC?
+    asked_as:
+      - lambda in a vpc cant reach the internet
+    answer: >-
+      {ANSWER}
+    sources:
+      - {DOCS}
+---
+A Lambda function runs in a network that AWS manages, with access to the internet and to
+public AWS endpoints. Attaching the function to a VPC lets it reach private resources in that
+VPC, such as an RDS database or an ElastiCache cluster, through network interfaces that Lambda
+creates in the subnets you choose, with the security groups you choose.
+
+## Memory and timeout
+A function's timeout is three seconds unless you set it, and one invocation can run for up to
+fifteen minutes. Memory is set between 128 MB and 10,240 MB, and CPU power grows in proportion
+to memory, so raising memory also speeds up a function that spends its time computing.
+
+## Execution role
+The execution role is the IAM role a function assumes when it runs. Its policies decide which
+AWS services and resources the code can call, and the function's logs reach CloudWatch Logs
+only when the role allows it to write them.
+"""
+
+
+def write_note(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / "notes" / "sqs.md", folder / "sqs.md")
+    path = folder / "lambda-vpc.md"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("common")
+    write_note(root / "notes", NOTE)
+    study = StudyIndex(
+        load_notes(root / "notes"), MiniLMEmbedder(), lambda: open_client(root / "chroma")
+    )
+    answerer, _ = study.ensure(Bank.load([FIXTURES / "bank"]))
+    return answerer
+
+
+def ask(answerer, question: str):  # type: ignore[no-untyped-def]
+    return answerer.extractive(question, answerer.retrieve(question))
+
+
+def test_a_question_typed_in_other_words_gets_the_written_answer_whole(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = ask(answerer, "my lambda can't reach the internet since I put it in a VPC, why?")
+
+    assert answer.text == " ".join(ANSWER.split())
+    assert [source.id for source in answer.sources] == [DOCS]
+
+
+def test_another_question_on_the_same_topic_is_answered_from_the_note(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = ask(answerer, "What is the default timeout of a Lambda function?")
+
+    assert "NAT gateway" not in answer.text
+    assert "three seconds" in answer.text
+
+
+def test_a_malformed_common_question_is_rejected_with_its_line_and_field(tmp_path: Path) -> None:
+    short = NOTE.replace(ANSWER, "Route the subnets through a NAT gateway.")
+    write_note(tmp_path / "notes", short)
+
+    with pytest.raises(BankError) as raised:
+        load_notes(tmp_path / "notes")
+
+    (problem,) = raised.value.problems
+    assert problem.file.endswith("lambda-vpc.md")
+    assert problem.line == NOTE.splitlines().index("questions:") + 2  # its "- question:" line
+    assert problem.field == "questions[1].answer"
+    assert "40 to 120 words" in problem.message
