@@ -399,8 +399,16 @@ def asked_as(passage: Passage) -> list[str]:
 def asks_no_more(title: str, question: str) -> bool:
     """Whether a written answer's question names nothing the student's question does not
     ("What is the maximum visibility timeout?" asks more than "What is visibility timeout?")."""
-    named = terms(title) - _ASKING_TERMS
-    return len(named & terms(question)) >= WRITTEN_TERMS * len(named)
+    named = _plain_terms(title) - _ASKING_TERMS
+    return len(named & _plain_terms(question)) >= WRITTEN_TERMS * len(named)
+
+
+CONTRACTION = re.compile(r"(?:n't|'s|'re|'ll|'ve|'d|'m)\b")
+
+
+def _plain_terms(text: str) -> set[str]:
+    """Terms as a student may type them: "dead letter" is "dead-letter", "don't" is "do"."""
+    return terms(CONTRACTION.sub("", text.lower().replace("’", "'")).replace("-", " "))
 
 
 def _distinct(side: str, sides: Sequence[str]) -> set[str]:

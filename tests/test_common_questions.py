@@ -9,6 +9,7 @@ import pytest
 
 from bot.study import StudyIndex
 from knowledge.bank import Bank
+from knowledge.compose import asks_no_more
 from knowledge.embeddings import MiniLMEmbedder
 from knowledge.loader import BankError
 from knowledge.notes import load_notes
@@ -106,3 +107,17 @@ def test_a_malformed_common_question_is_rejected_with_its_line_and_field(tmp_pat
     assert problem.line == NOTE.splitlines().index("questions:") + 2  # its "- question:" line
     assert problem.field == "questions[1].answer"
     assert "40 to 120 words" in problem.message
+
+
+def test_a_written_question_matches_however_the_student_spells_hyphens_and_contractions() -> None:
+    """'dead letter queue' typed without its hyphen asks what 'dead-letter queue' asks; a
+    question naming more ('maximum') still asks more than the student did."""
+    assert asks_no_more(
+        "Why does my dead-letter queue fill up?", "why does my dead letter q fill up"
+    )
+    assert asks_no_more(
+        "Why doesn't my on-demand table scale?", "why does my on demand table not scale"
+    )
+    assert not asks_no_more(
+        "What is the maximum visibility timeout?", "What is visibility timeout?"
+    )
