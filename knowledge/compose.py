@@ -404,11 +404,14 @@ def asks_no_more(title: str, question: str) -> bool:
 
 
 CONTRACTION = re.compile(r"(?:n't|'s|'re|'ll|'ve|'d|'m)\b")
+ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")  # "SCPs" names what "SCP" names
 
 
 def _plain_terms(text: str) -> set[str]:
-    """Terms as a student may type them: "dead letter" is "dead-letter", "don't" is "do"."""
-    return terms(CONTRACTION.sub("", text.lower().replace("’", "'")).replace("-", " "))
+    """Terms as a student may type them: "dead letter" is "dead-letter", "don't" is "do",
+    and "SCPs" names what "SCP" names."""
+    text = ACRONYM_PLURAL.sub(r"\1", text.replace("’", "'"))
+    return terms(CONTRACTION.sub("", text.lower()).replace("-", " "))
 
 
 def _distinct(side: str, sides: Sequence[str]) -> set[str]:

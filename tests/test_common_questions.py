@@ -118,6 +118,9 @@ def test_a_written_question_matches_however_the_student_spells_hyphens_and_contr
     assert asks_no_more(
         "Why doesn't my on-demand table scale?", "why does my on demand table not scale"
     )
+    assert asks_no_more(
+        "Do SCPs apply to the management account?", "does an SCP apply to the management account"
+    )
     assert not asks_no_more(
         "What is the maximum visibility timeout?", "What is visibility timeout?"
     )
