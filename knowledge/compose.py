@@ -399,11 +399,15 @@ def asked_as(passage: Passage) -> list[str]:
 def asks_no_more(title: str, question: str) -> bool:
     """Whether a written answer's question names nothing the student's question does not
     ("What is the maximum visibility timeout?" asks more than "What is visibility timeout?")."""
+    typed = set(re.findall(r"[a-z0-9_]+", question.lower()))
+    if any(name.lower() not in typed for name in IDENTIFIER.findall(title)):
+        return False  # ROLLBACK_COMPLETE is not UPDATE_ROLLBACK_FAILED
     named = _plain_terms(title) - _ASKING_TERMS
     return len(named & _plain_terms(question)) >= WRITTEN_TERMS * len(named)
 
 
 CONTRACTION = re.compile(r"(?:n't|'s|'re|'ll|'ve|'d|'m)\b")
+IDENTIFIER = re.compile(r"\b\w+_\w+\b|\b[A-Z]?[a-z]+(?:[A-Z][a-z0-9]+)+\b")  # a state, an API
 ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")  # "SCPs" names what "SCP" names
 
 
