@@ -21,7 +21,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from knowledge.bank import SHARED
-from knowledge.compose import asks_no_more, compose_extractive, terms
+from knowledge.compose import (
+    asks_no_more,
+    comparison_sides,
+    compose_extractive,
+    names_every_side,
+    terms,
+)
 from knowledge.passages import Passage
 from knowledge.rerank import EmbeddingSimilarity, Similarity, TermSimilarity
 from knowledge.retrieval import Hit, RetrievalMode, Retriever
@@ -194,6 +200,8 @@ def best_written_answer(question: str, hits: Sequence[Hit]) -> Hit | None:
     if not hits or hits[0].passage.kind != "answer" or OTHER_CLOUDS.search(question):
         return None
     best = hits[0]
+    if not names_every_side(best.passage, comparison_sides(question)):
+        return None
     if best.dense is not None:
         close = best.dense >= WRITTEN_SIMILARITY
         return best if close and asks_no_more(best.passage.title, question) else None

@@ -373,21 +373,38 @@ class _Plan:
             self.roles[source].append(query)
 
 
-def _written_whole(sources: list[_Source], similarity: Similarity, question: str) -> _Source | None:
+def _written_whole(
+    sources: list[_Source], similarity: Similarity, question: str, sides: Sequence[str] | None
+) -> _Source | None:
     """A written answer among the first few candidates whose question is nearly this one
     (judged only with vectors: shared words say too little about whether two questions are
-    one). Otherwise written answers are left out: their sentences answer a narrower question."""
+    one), or nearly one of its parts when the student wrapped it in context ("The practice
+    question said ... Why ...?"). A comparison's written answer must name every side.
+    Otherwise written answers are left out: their sentences answer a narrower question."""
     bar = getattr(similarity, "same_question", None)
     written = [s for s in sources if s.hit.passage.kind == "answer" and s.rank < WRITTEN_RANKS]
     if bar is None or not written:
         return None
+    parts = question_parts(question)
+    asked = [question, *(p for p in parts if p != question)]
     phrasings = [(s, p) for s in written for p in asked_as(s.hit.passage)]
-    closeness = similarity([question], [p for _, p in phrasings])[0]
-    best = max(range(len(phrasings)), key=lambda i: closeness[i])
-    source, phrasing = phrasings[best]
-    if closeness[best] < bar or not asks_no_more(phrasing, question):
-        return None
-    return source
+    matrix = similarity(asked, [p for _, p in phrasings])
+    closeness = [max(column) for column in zip(*matrix, strict=True)]
+    fitting = [
+        i
+        for i, (source, phrasing) in enumerate(phrasings)
+        if closeness[i] >= bar
+        and asks_no_more(phrasing, question)
+        and names_every_side(source.hit.passage, sides)
+    ]
+    return phrasings[max(fitting, key=lambda i: closeness[i])][0] if fitting else None
+
+
+def names_every_side(passage: Passage, sides: Sequence[str] | None) -> bool:
+    """Whether a written answer speaks of each thing a comparison weighs (an answer on
+    "rolling vs rolling with additional batch" does not answer "... vs immutable")."""
+    said = _plain_terms(f"{passage.title} {passage.text}")
+    return all(_distinct(side, sides) - _ASKING_TERMS <= said for side in sides or ())
 
 
 def asked_as(passage: Passage) -> list[str]:
@@ -658,7 +675,7 @@ def compose_extractive(
     parts = question_parts(question)
     sides = comparison_sides(question)
     queries = [question, *(parts if len(parts) > 1 else []), *(sides or ())]
-    if written := _written_whole(sources, similarity, question):
+    if written := _written_whole(sources, similarity, question, sides):
         whole = _composed(written.hit.passage.text, [written.hit])
         return replace(whole, written=written.hit.passage)
     sources = [s for s in sources if s.hit.passage.kind != "answer"] or sources

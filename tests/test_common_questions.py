@@ -9,10 +9,13 @@ import pytest
 
 from bot.study import StudyIndex
 from knowledge.bank import Bank
-from knowledge.compose import asks_no_more
+from knowledge.compose import asks_no_more, compose_extractive
 from knowledge.embeddings import MiniLMEmbedder
 from knowledge.loader import BankError
 from knowledge.notes import load_notes
+from knowledge.passages import Passage
+from knowledge.rerank import EmbeddingSimilarity
+from knowledge.retrieval import Hit
 from knowledge.vector_index import open_client
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -124,3 +127,39 @@ def test_a_written_question_matches_however_the_student_spells_hyphens_and_contr
     assert not asks_no_more(
         "What is the maximum visibility timeout?", "What is visibility timeout?"
     )
+
+
+def written(pid: str, question: str, text: str) -> Hit:
+    passage = Passage(pid, pid.split("#")[0], question, text, ("DVA-C02",), "", "answer")
+    return Hit(passage=passage, score=1.0)
+
+
+ROLLING = written(
+    "note-test-eb#a0",
+    "What is the difference between rolling and rolling with additional batch?",
+    "Both update instances one batch at a time, but plain rolling takes each batch out of "
+    "service while it updates, whereas rolling with additional batch first launches an extra "
+    "batch so that full capacity is kept throughout the deployment.",
+)
+IMMUTABLE = Hit(
+    passage=Passage(
+        "note-test-eb#2",
+        "note-test-eb",
+        "Elastic Beanstalk: Immutable deployments",
+        "An immutable deployment launches a full set of new instances in a temporary Auto "
+        "Scaling group and moves them into the environment only when they pass health checks.",
+        ("DVA-C02",),
+        "",
+        "note",
+    ),
+    score=0.5,
+)
+
+
+def test_a_written_comparison_missing_a_side_the_student_asked_about_is_not_quoted_whole() -> None:
+    vectors = EmbeddingSimilarity(MiniLMEmbedder())
+    question = "whats the difference between rolling with additional batch and immutable?"
+    answer = compose_extractive(question, [ROLLING, IMMUTABLE], similarity=vectors)
+
+    assert answer.written is None
+    assert "temporary Auto Scaling group" in answer.text, answer.text
