@@ -425,14 +425,16 @@ def asks_no_more(title: str, question: str) -> bool:
 
 CONTRACTION = re.compile(r"(?:n't|'s|'re|'ll|'ve|'d|'m)\b")
 IDENTIFIER = re.compile(r"\b\w+_\w+\b|\b[A-Z]?[a-z]+(?:[A-Z][a-z0-9]+)+\b")  # a state, an API
+NEGATION = re.compile(r"\b(?:can't|cant|cannot|won't|wont)\b")
 ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")  # "SCPs" names what "SCP" names
 
 
 def _plain_terms(text: str) -> set[str]:
     """Terms as a student may type them: "dead letter" is "dead-letter", "don't" is "do",
     and "SCPs" names what "SCP" names."""
-    text = ACRONYM_PLURAL.sub(r"\1", text.replace("’", "'"))
-    return terms(CONTRACTION.sub("", text.lower()).replace("-", " "))
+    text = ACRONYM_PLURAL.sub(r"\1", text.replace("’", "'")).lower()
+    text = NEGATION.sub(lambda m: "will not" if m.group(0).startswith("wo") else "can not", text)
+    return terms(CONTRACTION.sub("", text).replace("-", " "))
 
 
 def _distinct(side: str, sides: Sequence[str]) -> set[str]:
