@@ -33,6 +33,7 @@ CANDIDATES = 24  # passages rescored: retrieval's top few plus the sections besi
 KIND_WEIGHT = {"answer": 1.0, "note": 1.0, "question": 0.85, "option": 0.65, "trap": 0.6}
 WRITTEN_TERMS = 0.75  # ...and the share of its question's terms the student's question holds
 WRITTEN_RANKS = 6  # a written answer quoted whole must be among retrieval's first few
+ANSWER_TERMS = 0.5  # ...or, very close, speak of this share of what the student named
 KEEP_SHARE = 0.7  # a sentence under this share of the best one's score is a digression
 FILL_SHARE = 0.45  # ...but never one under this share of the best one's score
 WHOLE_WORDS = 50  # a passage this short is quoted whole
@@ -393,11 +394,26 @@ def _written_whole(
     fitting = [
         i
         for i, (source, phrasing) in enumerate(phrasings)
-        if closeness[i] >= bar
-        and asks_no_more(phrasing, question)
+        if _same_question(closeness[i], phrasing, source.hit.passage, question, similarity)
         and names_every_side(source.hit.passage, sides)
     ]
     return phrasings[max(fitting, key=lambda i: closeness[i])][0] if fitting else None
+
+
+def _same_question(
+    closeness: float, phrasing: str, passage: Passage, question: str, similarity: Similarity
+) -> bool:
+    """Close in meaning and naming nothing the student did not ask about; or very close and
+    speaking of most of what the student named ("my lambda times out calling dynamodb after
+    I put it in a VPC" is "Why can my Lambda function no longer reach S3 or DynamoDB ...")."""
+    same = getattr(similarity, "same_question", None) or 1.0
+    if closeness >= same and asks_no_more(phrasing, question):
+        return True
+    if closeness < (getattr(similarity, "close_question", None) or 1.0):
+        return False
+    said = _plain_terms(f"{passage.title} {passage.text} {passage.context}")
+    wanted = _plain_terms(question) - _ASKING_TERMS
+    return bool(wanted) and len(wanted & said) >= ANSWER_TERMS * len(wanted)
 
 
 def names_every_side(passage: Passage, sides: Sequence[str] | None) -> bool:
@@ -419,8 +435,12 @@ def asks_no_more(title: str, question: str) -> bool:
     typed = set(re.findall(r"[a-z0-9_]+", question.lower()))
     if any(name.lower() not in typed for name in IDENTIFIER.findall(title)):
         return False  # ROLLBACK_COMPLETE is not UPDATE_ROLLBACK_FAILED
+    asked = _plain_terms(question)
+    sides = comparison_sides(title) or ()
+    if any(not _distinct(side, sides) - _ASKING_TERMS <= asked for side in sides):
+        return False  # "API key vs authorizer" asks more than "What is an authorizer?"
     named = _plain_terms(title) - _ASKING_TERMS
-    return len(named & _plain_terms(question)) >= WRITTEN_TERMS * len(named)
+    return len(named & asked) >= WRITTEN_TERMS * len(named)
 
 
 CONTRACTION = re.compile(r"(?:n't|'s|'re|'ll|'ve|'d|'m)\b")
