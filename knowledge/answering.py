@@ -81,12 +81,17 @@ def is_covered(question: str, hits: Sequence[Hit]) -> bool:
 
 
 def sources_of(hits: Sequence[Hit], ids: Sequence[str]) -> tuple[Source, ...]:
-    """One Source per source id, in the order given, scored by its best passage."""
+    """One Source per source id, in the order given, scored by its best passage and titled
+    by its best passage that is not a written answer (whose title is a question, not the
+    note's or the item's name)."""
     best: dict[str, Hit] = {}
+    named: dict[str, Hit] = {}
     for hit in hits:
         best.setdefault(hit.passage.source_id, hit)
+        if hit.passage.kind != "answer":
+            named.setdefault(hit.passage.source_id, hit)
     return tuple(
-        Source(id=i, title=_source_title(best[i]), score=round(best[i].score, 4))
+        Source(id=i, title=_source_title(named.get(i, best[i])), score=round(best[i].score, 4))
         for i in ids
         if i in best
     )

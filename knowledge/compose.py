@@ -379,15 +379,16 @@ def _written_whole(
 ) -> _Source | None:
     """A written answer among the first few candidates whose question is nearly this one
     (judged only with vectors: shared words say too little about whether two questions are
-    one), or nearly one of its parts when the student wrapped it in context ("The practice
-    question said ... Why ...?"). A comparison's written answer must name every side.
+    one), or nearly its asking part when the student wrapped it in context ("The practice
+    question said ... Why ...?"; a question in two parts is matched whole). A comparison's
+    written answer must name every side.
     Otherwise written answers are left out: their sentences answer a narrower question."""
     bar = getattr(similarity, "same_question", None)
     written = [s for s in sources if s.hit.passage.kind == "answer" and s.rank < WRITTEN_RANKS]
     if bar is None or not written:
         return None
-    parts = question_parts(question)
-    asked = [question, *(p for p in parts if p != question)]
+    parts = question_parts(question)  # one part: the question without its context
+    asked = [question, *(parts if len(parts) == 1 and parts[0] != question else [])]
     phrasings = [(s, p) for s in written for p in asked_as(s.hit.passage)]
     matrix = similarity(asked, [p for _, p in phrasings])
     closeness = [max(column) for column in zip(*matrix, strict=True)]
@@ -396,6 +397,7 @@ def _written_whole(
         for i, (source, phrasing) in enumerate(phrasings)
         if _same_question(closeness[i], phrasing, source.hit.passage, question, similarity)
         and names_every_side(source.hit.passage, sides)
+        and speaks_of_every_part(source.hit.passage, parts)
     ]
     return phrasings[max(fitting, key=lambda i: closeness[i])][0] if fitting else None
 
@@ -414,6 +416,16 @@ def _same_question(
     said = _plain_terms(f"{passage.title} {passage.text} {passage.context}")
     wanted = _plain_terms(question) - _ASKING_TERMS
     return bool(wanted) and len(wanted & said) >= ANSWER_TERMS * len(wanted)
+
+
+def speaks_of_every_part(passage: Passage, parts: Sequence[str]) -> bool:
+    """Whether a written answer speaks of each part of a question in several ("can it reach
+    the internet, and what role lets it write logs?" needs both)."""
+    if len(parts) < 2:
+        return True
+    said = _plain_terms(f"{passage.title} {passage.text}")
+    wanted = [_plain_terms(part) - _ASKING_TERMS for part in parts]
+    return all(len(w & said) >= ANSWER_TERMS * len(w) for w in wanted if w)
 
 
 def names_every_side(passage: Passage, sides: Sequence[str] | None) -> bool:

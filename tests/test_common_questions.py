@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from bot.study import StudyIndex
+from knowledge.answering import sources_of
 from knowledge.bank import Bank
 from knowledge.compose import asks_no_more, compose_extractive
 from knowledge.embeddings import MiniLMEmbedder
 from knowledge.loader import BankError
 from knowledge.notes import load_notes
-from knowledge.passages import Passage
+from knowledge.passages import Passage, note_passages
 from knowledge.rerank import EmbeddingSimilarity
 from knowledge.retrieval import Hit
 from knowledge.vector_index import open_client
@@ -96,6 +97,27 @@ def test_another_question_on_the_same_topic_is_answered_from_the_note(answerer) 
 
     assert "NAT gateway" not in answer.text
     assert "three seconds" in answer.text
+
+
+def test_a_question_in_two_parts_is_not_answered_by_a_written_answer_to_one(answerer) -> None:  # type: ignore[no-untyped-def]
+    question = (
+        "Can a Lambda function in a VPC reach the internet, and what role lets it write logs?"
+    )
+    answer = ask(answerer, question)
+
+    assert answer.text != " ".join(ANSWER.split())
+    assert "execution role" in answer.text.lower(), answer.text
+
+
+def test_a_note_is_cited_by_its_title_even_when_its_common_question_ranked_first() -> None:
+    note = load_notes(FIXTURES / "notes")[0]
+    section = next(p for p in note_passages(note) if p.kind == "note")
+    common = Passage("x#a0", section.source_id, "Why is X?", "Because.", ("DVA-C02",), "", "answer")
+    hits = [Hit(passage=common, score=0.9), Hit(passage=section, score=0.8)]
+
+    (source,) = sources_of(hits, [section.source_id])
+
+    assert source.title == note.title and source.score == 0.9
 
 
 def test_a_malformed_common_question_is_rejected_with_its_line_and_field(tmp_path: Path) -> None:
