@@ -33,7 +33,8 @@ CANDIDATES = 24  # passages rescored: retrieval's top few plus the sections besi
 KIND_WEIGHT = {"answer": 1.0, "note": 1.0, "question": 0.85, "option": 0.65, "trap": 0.6}
 WRITTEN_TERMS = 0.75  # ...and the share of its question's terms the student's question holds
 WRITTEN_RANKS = 6  # a written answer quoted whole must be among retrieval's first few
-ANSWER_TERMS = 0.5  # ...or, very close, speak of this share of what the student named
+CLOSE_TERMS = 0.5  # ...or this share, when the two questions are very close in meaning
+ANSWER_TERMS = 0.5  # a written answer to a question in parts speaks of this share of each
 KEEP_SHARE = 0.7  # a sentence under this share of the best one's score is a digression
 FILL_SHARE = 0.45  # ...but never one under this share of the best one's score
 WHOLE_WORDS = 50  # a passage this short is quoted whole
@@ -395,27 +396,29 @@ def _written_whole(
     fitting = [
         i
         for i, (source, phrasing) in enumerate(phrasings)
-        if _same_question(closeness[i], phrasing, source.hit.passage, question, similarity)
+        if _same_question(closeness[i], phrasing, question, similarity)
         and names_every_side(source.hit.passage, sides)
         and speaks_of_every_part(source.hit.passage, parts)
     ]
     return phrasings[max(fitting, key=lambda i: closeness[i])][0] if fitting else None
 
 
-def _same_question(
-    closeness: float, phrasing: str, passage: Passage, question: str, similarity: Similarity
-) -> bool:
-    """Close in meaning and naming nothing the student did not ask about; or very close and
-    speaking of most of what the student named ("my lambda times out calling dynamodb after
-    I put it in a VPC" is "Why can my Lambda function no longer reach S3 or DynamoDB ...")."""
+def _same_question(closeness: float, phrasing: str, question: str, similarity: Similarity) -> bool:
+    """Close in meaning and naming little the student did not ask about: most of what the
+    written question names when merely close, half when very close ("my lambda times out
+    calling dynamodb after I put it in a VPC" is "Why can my Lambda function no longer reach
+    S3 or DynamoDB after I attach it to a VPC?")."""
+    if _is_trouble(phrasing) != _is_trouble(question):
+        return False  # "Why is my function not reading from SQS?" is no "How does it read?"
+    if closeness >= (getattr(similarity, "close_question", None) or 1.0):
+        return asks_no_more(phrasing, question, CLOSE_TERMS)
     same = getattr(similarity, "same_question", None) or 1.0
-    if closeness >= same and asks_no_more(phrasing, question):
-        return True
-    if closeness < (getattr(similarity, "close_question", None) or 1.0):
-        return False
-    said = _plain_terms(f"{passage.title} {passage.text} {passage.context}")
-    wanted = _plain_terms(question) - _ASKING_TERMS
-    return bool(wanted) and len(wanted & said) >= ANSWER_TERMS * len(wanted)
+    return closeness >= same and asks_no_more(phrasing, question)
+
+
+def _is_trouble(text: str) -> bool:
+    """Whether a question reports something going wrong rather than asking how it works."""
+    return bool(TROUBLE.search(text.replace("’", "'")))
 
 
 def speaks_of_every_part(passage: Passage, parts: Sequence[str]) -> bool:
@@ -432,7 +435,13 @@ def names_every_side(passage: Passage, sides: Sequence[str] | None) -> bool:
     """Whether a written answer speaks of each thing a comparison weighs (an answer on
     "rolling vs rolling with additional batch" does not answer "... vs immutable")."""
     said = _plain_terms(f"{passage.title} {passage.text}")
-    return all(_distinct(side, sides) - _ASKING_TERMS <= said for side in sides or ())
+    return all(_plain_distinct(side, sides) <= said for side in sides or ())
+
+
+def _plain_distinct(side: str, sides: Sequence[str]) -> set[str]:
+    """The terms that tell this side from the others, spelt as `_plain_terms` spells them."""
+    others = set().union(*(_plain_terms(s) for s in sides if s != side))
+    return (_plain_terms(side) - others or _plain_terms(side)) - _ASKING_TERMS
 
 
 def asked_as(passage: Passage) -> list[str]:
@@ -441,7 +450,7 @@ def asked_as(passage: Passage) -> list[str]:
     return [passage.title, *filter(None, passage.context.splitlines())]
 
 
-def asks_no_more(title: str, question: str) -> bool:
+def asks_no_more(title: str, question: str, share: float = WRITTEN_TERMS) -> bool:
     """Whether a written answer's question names nothing the student's question does not
     ("What is the maximum visibility timeout?" asks more than "What is visibility timeout?")."""
     typed = set(re.findall(r"[a-z0-9_]+", question.lower()))
@@ -449,14 +458,19 @@ def asks_no_more(title: str, question: str) -> bool:
         return False  # ROLLBACK_COMPLETE is not UPDATE_ROLLBACK_FAILED
     asked = _plain_terms(question)
     sides = comparison_sides(title) or ()
-    if any(not _distinct(side, sides) - _ASKING_TERMS <= asked for side in sides):
+    if any(not _plain_distinct(side, sides) <= asked for side in sides):
         return False  # "API key vs authorizer" asks more than "What is an authorizer?"
     named = _plain_terms(title) - _ASKING_TERMS
-    return len(named & asked) >= WRITTEN_TERMS * len(named)
+    return len(named & asked) >= share * len(named)
 
 
 CONTRACTION = re.compile(r"(?:n't|'s|'re|'ll|'ve|'d|'m)\b")
 IDENTIFIER = re.compile(r"\b\w+_\w+\b|\b[A-Z]?[a-z]+(?:[A-Z][a-z0-9]+)+\b")  # a state, an API
+TROUBLE = re.compile(
+    r"\b(?:not|never|no longer|cannot|cant|can't|won't|isn't|doesn't|didn't|aren't|fails?|"
+    r"failed|failing|errors?|denied|stuck|broken|throttl\w*|times? out|timed out|timeouts?)\b",
+    re.IGNORECASE,
+)
 NEGATION = re.compile(r"\b(?:can't|cant|cannot|won't|wont)\b")
 ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")  # "SCPs" names what "SCP" names
 

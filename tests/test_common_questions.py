@@ -99,6 +99,12 @@ def test_another_question_on_the_same_topic_is_answered_from_the_note(answerer) 
     assert "three seconds" in answer.text
 
 
+def test_a_question_on_how_something_works_is_not_answered_by_a_symptom(answerer) -> None:  # type: ignore[no-untyped-def]
+    answer = ask(answerer, "How does a Lambda function attached to a VPC reach the internet?")
+
+    assert answer.text != " ".join(ANSWER.split()), answer.text
+
+
 def test_a_question_in_two_parts_is_not_answered_by_a_written_answer_to_one(answerer) -> None:  # type: ignore[no-untyped-def]
     question = (
         "Can a Lambda function in a VPC reach the internet, and what role lets it write logs?"
