@@ -246,6 +246,8 @@ def _chain(question: str) -> tuple[str, ...] | None:
     chain = re.split(r"\s+(?:vs\.?|versus)\s+", question, flags=re.IGNORECASE)
     if len(chain) < 3:
         return None
+    if any(re.search(r"[?!.;:]|\s[-–—]\s", middle) for middle in chain[1:-1]):
+        return None  # "X vs Y - when do I need one vs the other?" weighs two things
     first = re.split(r"[,.:;?!]\s*", chain[0])[-1].strip(" '\"")
     last = SIDE_END.split(f"{chain[-1]} ", maxsplit=1)[0].strip(" ?.'\"")
     sides = (first, *(c.strip(" '\"") for c in chain[1:-1]), last)
@@ -408,7 +410,7 @@ def _same_question(closeness: float, phrasing: str, question: str, similarity: S
     written question names when merely close, half when very close ("my lambda times out
     calling dynamodb after I put it in a VPC" is "Why can my Lambda function no longer reach
     S3 or DynamoDB after I attach it to a VPC?")."""
-    if _is_trouble(phrasing) != _is_trouble(question):
+    if _is_trouble(phrasing) and not _is_trouble(question):
         return False  # "Why is my function not reading from SQS?" is no "How does it read?"
     if closeness >= (getattr(similarity, "close_question", None) or 1.0):
         return asks_no_more(phrasing, question, CLOSE_TERMS)
@@ -468,9 +470,35 @@ CONTRACTION = re.compile(r"(?:n't|'s|'re|'ll|'ve|'d|'m)\b")
 IDENTIFIER = re.compile(r"\b\w+_\w+\b|\b[A-Z]?[a-z]+(?:[A-Z][a-z0-9]+)+\b")  # a state, an API
 TROUBLE = re.compile(
     r"\b(?:not|never|no longer|cannot|cant|can't|won't|isn't|doesn't|didn't|aren't|fails?|"
-    r"failed|failing|errors?|denied|stuck|broken|throttl\w*|times? out|timed out|timeouts?)\b",
+    r"failed|failing|errors?|denied|stuck|broken|throttl\w*|tim(?:es?|ed|ing) out|timeouts?)\b",
     re.IGNORECASE,
 )
+# How students shorten the names of things ("lambda env vars", "dynamo table").
+SHORT_FORMS = {
+    "env": "environment",
+    "envs": "environments",
+    "var": "variable",
+    "vars": "variables",
+    "db": "database",
+    "dbs": "databases",
+    "creds": "credentials",
+    "perms": "permissions",
+    "repo": "repository",
+    "repos": "repositories",
+    "msg": "message",
+    "msgs": "messages",
+    "acct": "account",
+    "accts": "accounts",
+    "mgmt": "management",
+    "config": "configuration",
+    "dynamo": "dynamodb",
+    "ddb": "dynamodb",
+    "app": "application",
+    "apps": "applications",
+    "prod": "production",
+    "auth": "authentication",
+}
+SHORTHAND = re.compile(r"\b(?:" + "|".join(SHORT_FORMS) + r")\b")
 NEGATION = re.compile(r"\b(?:can't|cant|cannot|won't|wont)\b")
 ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")  # "SCPs" names what "SCP" names
 
@@ -480,6 +508,7 @@ def _plain_terms(text: str) -> set[str]:
     and "SCPs" names what "SCP" names."""
     text = ACRONYM_PLURAL.sub(r"\1", text.replace("’", "'")).lower()
     text = NEGATION.sub(lambda m: "will not" if m.group(0).startswith("wo") else "can not", text)
+    text = SHORTHAND.sub(lambda m: SHORT_FORMS[m.group(0)], text)
     return terms(CONTRACTION.sub("", text).replace("-", " "))
 
 
