@@ -156,8 +156,11 @@ class Answerer:
         composed = compose_extractive(
             question, quotable, similarity=self.similarity, stems=self._stems(quotable)
         )
-        if composed.written is not None:  # much the same question: a model may still tailor it
-            return replace(written_answer(question, composed.written, top), mode="extractive")
+        if composed.written:  # much the same question: a model may still tailor it
+            answer = written_answer(question, composed.written[0], top)
+            links = dict.fromkeys(url for p in composed.written for url in p.links)
+            sources = tuple(Source(id=url, title=DOCS_TITLE, score=1.0) for url in links)
+            return replace(answer, text=composed.text, sources=sources, mode="extractive")
         return GeneratedAnswer(
             question=question,
             text=composed.text,

@@ -33,6 +33,7 @@ CANDIDATES = 24  # passages rescored: retrieval's top few plus the sections besi
 KIND_WEIGHT = {"answer": 1.0, "note": 1.0, "question": 0.85, "option": 0.65, "trap": 0.6}
 WRITTEN_TERMS = 0.75  # ...and the share of its question's terms the student's question holds
 WRITTEN_RANKS = 6  # a written answer quoted whole must be among retrieval's first few
+MAX_WRITTEN_PARTS = 2  # a question in more parts than this reads better composed
 CLOSE_TERMS = 0.5  # ...or this share, when the two questions are very close in meaning
 ANSWER_TERMS = 0.5  # a written answer to a question in parts speaks of this share of each
 KEEP_SHARE = 0.7  # a sentence under this share of the best one's score is a digression
@@ -130,7 +131,7 @@ class Composed:
     text: str
     source_ids: tuple[str, ...]
     passage_ids: tuple[str, ...] = ()
-    written: Passage | None = None  # a written answer quoted whole, cited by its own links
+    written: tuple[Passage, ...] = ()  # written answers quoted whole, cited by their links
 
 
 def terms(text: str) -> set[str]:
@@ -446,6 +447,23 @@ def _plain_distinct(side: str, sides: Sequence[str]) -> set[str]:
     return (_plain_terms(side) - others or _plain_terms(side)) - _ASKING_TERMS
 
 
+def _written_per_part(
+    sources: list[_Source], similarity: Similarity, parts: Sequence[str]
+) -> list[_Source] | None:
+    """A question in two parts ("what is appspec.yml, and in what order do the hooks run?")
+    answered by two written answers, one asking each part, in the order asked; None unless
+    every part has its own."""
+    if not 2 <= len(parts) <= MAX_WRITTEN_PARTS:
+        return None
+    answered: list[_Source] = []
+    for part in parts:
+        found = _written_whole(sources, similarity, part, comparison_sides(part))
+        if found is None or found in answered:
+            return None
+        answered.append(found)
+    return answered
+
+
 def asked_as(passage: Passage) -> list[str]:
     """The ways a written answer's question is put: its title, then a common question's
     other phrasings (its context, one per line)."""
@@ -754,7 +772,12 @@ def compose_extractive(
     queries = [question, *(parts if len(parts) > 1 else []), *(sides or ())]
     if written := _written_whole(sources, similarity, question, sides):
         whole = _composed(written.hit.passage.text, [written.hit])
-        return replace(whole, written=written.hit.passage)
+        return replace(whole, written=(written.hit.passage,))
+    if answered := _written_per_part(sources, similarity, parts):
+        whole = _composed(
+            "\n\n".join(s.hit.passage.text for s in answered), [s.hit for s in answered]
+        )
+        return replace(whole, written=tuple(s.hit.passage for s in answered))
     sources = [s for s in sources if s.hit.passage.kind != "answer"] or sources
     _score_passages(queries, sources, similarity)
     anchor = max(range(len(sources)), key=lambda i: sources[i].scores[0])

@@ -189,5 +189,28 @@ def test_a_written_comparison_missing_a_side_the_student_asked_about_is_not_quot
     question = "whats the difference between rolling with additional batch and immutable?"
     answer = compose_extractive(question, [ROLLING, IMMUTABLE], similarity=vectors)
 
-    assert answer.written is None
+    assert answer.written == ()
     assert "temporary Auto Scaling group" in answer.text, answer.text
+
+
+IMMUTABLE_WRITTEN = written(
+    "note-test-eb#a1",
+    "What is an immutable deployment in Elastic Beanstalk?",
+    "An immutable deployment launches a complete new set of instances in a temporary Auto "
+    "Scaling group, checks their health, and only then moves them into the environment and "
+    "removes the old ones, so a failed deployment never touches the running instances.",
+)
+
+
+def test_a_question_in_two_parts_gets_the_written_answer_to_each_in_order() -> None:
+    vectors = EmbeddingSimilarity(MiniLMEmbedder())
+    question = (
+        "What is the difference between rolling and rolling with additional batch, "
+        "and what is an immutable deployment in Elastic Beanstalk?"
+    )
+    answer = compose_extractive(
+        question, [IMMUTABLE_WRITTEN, ROLLING, IMMUTABLE], similarity=vectors
+    )
+
+    assert answer.text == f"{ROLLING.passage.text}\n\n{IMMUTABLE_WRITTEN.passage.text}"
+    assert [p.id for p in answer.written] == ["note-test-eb#a0", "note-test-eb#a1"]
