@@ -83,7 +83,9 @@ SIDE_END = re.compile(
 )
 ANAPHORA = re.compile(
     r"^(this|that|these|those|it|they|then|also|so|both|in return|instead|however|otherwise|"
-    r"likewise|similarly|as a result|in turn)\b",
+    r"likewise|similarly|as a result|in turn)\b"
+    # ...or a pronoun in its first few words ("With cloud computing it can instead pay...").
+    r"|^(?:[\w'-]+,?\s+){1,4}(?:it|they|them|these|those|its|their)\b(?!-)",
     re.IGNORECASE,
 )
 # An item's explanation talks about its scenario and its options; neither was shown.
@@ -710,7 +712,7 @@ def _render(
                 continue
             if _repeats(sentence, [*given, *block, *lines], given, similarity):
                 continue
-            if ANAPHORA.match(sentence) and not block and i > 0:
+            if ANAPHORA.match(sentence) and not block:  # what it points at is not shown
                 continue
             (lines if ARROW in sentence else block).append(sentence)
             words += length

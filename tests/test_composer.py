@@ -222,3 +222,23 @@ def test_a_second_passage_retelling_the_first_is_left_out(vectors) -> None:  # t
     assert "poor fit for databases" in answer.text
     assert "two-minute warning" not in answer.text and "In return" not in answer.text, answer.text
     assert "great fit" not in answer.text, answer.text
+
+
+def test_a_sentence_whose_pronoun_points_at_a_scenario_never_shown_is_left_out() -> None:
+    stem = "A new startup does not want to spend a large amount of its funding on servers."
+    explanation = note(
+        "clf-con-002#q",
+        "The startup would otherwise buy servers before knowing its demand. With cloud "
+        "computing it can instead pay only when it consumes resources. Variable expense "
+        "means paying only for what you use, so cost follows demand instead of a guessed peak.",
+        kind="question",
+        context=stem,
+    )
+    answer = compose_extractive(
+        "Why is trading fixed expense for variable expense a benefit?",
+        [explanation],
+        stems={"clf-con-002": stem},
+    )
+
+    assert "cost follows demand" in answer.text
+    assert "it can instead pay" not in answer.text, answer.text
