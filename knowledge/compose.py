@@ -117,8 +117,9 @@ ACTORS = frozenset(
     | {"customer", "architect", "administrator", "admin", "analyst", "group", "lab", "museum"}
 )
 NUMBER = re.compile(r"\b\d[\d,.]*\b")
+# "..., or is it always wrong?" puts the part before it another way: no second part.
 PART_SPLIT = re.compile(
-    r",?\s+(?:and|but|or)\s+(?=(?:why|how|what|which|when|whose|where|who|can|could|is|are|"
+    r",?\s+(?:and|but)\s+(?=(?:why|how|what|which|when|whose|where|who|can|could|is|are|"
     r"does|do|should)\b)",
     re.IGNORECASE,
 )
@@ -519,6 +520,7 @@ SHORT_FORMS = {
     "auth": "authentication",
 }
 SHORTHAND = re.compile(r"\b(?:" + "|".join(SHORT_FORMS) + r")\b")
+TIMING_OUT = re.compile(r"\btim(?:e|es|ed|ing) out\b")  # "timing out" is a "timeout"
 NEGATION = re.compile(r"\b(?:can't|cant|cannot|won't|wont)\b")
 ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")  # "SCPs" names what "SCP" names
 
@@ -529,6 +531,7 @@ def _plain_terms(text: str) -> set[str]:
     text = ACRONYM_PLURAL.sub(r"\1", text.replace("’", "'")).lower()
     text = NEGATION.sub(lambda m: "will not" if m.group(0).startswith("wo") else "can not", text)
     text = SHORTHAND.sub(lambda m: SHORT_FORMS[m.group(0)], text)
+    text = TIMING_OUT.sub("timeout", text)
     return terms(CONTRACTION.sub("", text).replace("-", " "))
 
 

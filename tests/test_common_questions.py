@@ -10,7 +10,11 @@ import pytest
 from bot.study import StudyIndex
 from knowledge.answering import sources_of
 from knowledge.bank import Bank
-from knowledge.compose import asks_no_more, compose_extractive
+from knowledge.compose import (
+    asks_no_more,
+    compose_extractive,
+    question_parts,
+)
 from knowledge.embeddings import MiniLMEmbedder
 from knowledge.loader import BankError
 from knowledge.notes import load_notes
@@ -214,3 +218,12 @@ def test_a_question_in_two_parts_gets_the_written_answer_to_each_in_order() -> N
 
     assert answer.text == f"{ROLLING.passage.text}\n\n{IMMUTABLE_WRITTEN.passage.text}"
     assert [p.id for p in answer.written] == ["note-test-eb#a0", "note-test-eb#a1"]
+
+
+def test_a_rephrasing_tacked_on_with_or_is_no_second_part_to_answer() -> None:
+    """'Query vs Scan: is Scan ever right, or is it always wrong?' asks one thing twice."""
+    question = "Query vs Scan: is a Scan ever the right answer, or is it always the wrong choice?"
+    two = "What does a DynamoDB Scan read, and when should I use a Query instead?"
+
+    assert question_parts(question) == [question]
+    assert len(question_parts(two)) == 2
