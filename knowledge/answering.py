@@ -21,16 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from knowledge.bank import SHARED
-from knowledge.compose import (
-    asks_no_more,
-    comparison_sides,
-    compose_extractive,
-    names_every_side,
-    terms,
-)
+from knowledge.compose import compose_extractive
 from knowledge.passages import Passage
+from knowledge.questions import comparison_sides, terms
 from knowledge.rerank import EmbeddingSimilarity, Similarity, TermSimilarity
 from knowledge.retrieval import Hit, RetrievalMode, Retriever
+from knowledge.written_match import asks_no_more, names_every_side
 
 COVERED_SIMILARITY = 0.35
 COVERED_TERMS = 0.6

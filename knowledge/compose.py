@@ -10,8 +10,9 @@ does X work, and why can't I ...?") gets each part answered from its best passag
 What never reaches an answer: cheat-sheet lines ("symptom → fix") and "Exam trap:" lines (they
 read as fragments, and the prose beside them says the same), an item's scenario ("Here the
 company...", "With 90-second jobs..."), lines about the exam rather than the subject, and a
-sentence that repeats one already given. A written follow-up answer that answers the question
-is quoted whole: it was written to be read on its own.
+sentence that repeats one already given. A written answer whose question is the student's (see
+knowledge/written_match.py), or one per part of a question in two parts, is quoted whole: it was
+written to be read on its own.
 """
 
 from __future__ import annotations
@@ -20,22 +21,31 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-import Stemmer
-
 from knowledge.passages import Passage
-from knowledge.rerank import STOPWORDS, WORD, Similarity, TermSimilarity, key_terms
+from knowledge.questions import (
+    ASKING,
+    ASKING_TERMS,
+    comparison_sides,
+    distinct_terms,
+    question_parts,
+    terms,
+)
+from knowledge.rerank import STOPWORDS, Similarity, TermSimilarity, key_terms
 from knowledge.retrieval import Hit
+from knowledge.written_match import (
+    asked_as,
+    names_every_side,
+    same_question,
+    speaks_of_every_part,
+)
 
 MAX_WORDS = 120
 SHORT_QUESTION = 12  # words: every name in a question this short is its subject
 SIDE_WORDS = 45  # a comparison of three gets this many words a side
 CANDIDATES = 24  # passages rescored: retrieval's top few plus the sections beside them
 KIND_WEIGHT = {"answer": 1.0, "note": 1.0, "question": 0.85, "option": 0.65, "trap": 0.6}
-WRITTEN_TERMS = 0.75  # ...and the share of its question's terms the student's question holds
 WRITTEN_RANKS = 6  # a written answer quoted whole must be among retrieval's first few
 MAX_WRITTEN_PARTS = 2  # a question in more parts than this reads better composed
-CLOSE_TERMS = 0.5  # ...or this share, when the two questions are very close in meaning
-ANSWER_TERMS = 0.5  # a written answer to a question in parts speaks of this share of each
 KEEP_SHARE = 0.7  # a sentence under this share of the best one's score is a digression
 FILL_SHARE = 0.45  # ...but never one under this share of the best one's score
 WHOLE_WORDS = 50  # a passage this short is quoted whole
@@ -58,29 +68,6 @@ ARROW = "→"
 CUE_SHARE = 0.5  # a cheat-sheet line is quoted when this share of its cue is asked
 CUE_LEAD_WORDS = 12  # an arrow after fewer words than this closes a cue, not a sequence
 CUE_WORDS = 30  # a line with an arrow and fewer words is a cheat-sheet line
-_STEMMER = Stemmer.Stemmer("english")
-# Words a question uses to ask, not to name a subject: their absence is no gap in coverage.
-ASKING = frozenset(
-    {"difference", "between", "use", "using", "choose", "pick", "work", "works", "happen"}
-    | {"happens", "mean", "means", "need", "actually", "actual", "instead", "way", "best"}
-    | {"people", "someone", "thing", "things", "get", "make", "set", "keep", "keeps", "like"}
-    | {"used", "give", "gives", "will", "one", "two", "both", "each", "every", "time", "much"}
-    | {"many", "aws", "amazon", "exam", "question", "answer", "really", "just", "put", "run"}
-    | {"compare", "versus", "better", "good", "bad", "wrong", "right", "fix", "help", "want"}
-    | {"have", "has", "had", "been", "being", "still", "why", "whats", "what's", "go", "goes"}
-    | {"all", "again", "exactly", "ever", "anymore", "now"}
-)
-_ASKING_TERMS = set(_STEMMER.stemWords(sorted(ASKING | {"aws", "amazon", "term", "terms"})))
-COMPARISON = (
-    re.compile(r"difference between (?P<x>.+?) and (?P<y>.+)", re.IGNORECASE),
-    re.compile(r"compare (?P<x>.+?) (?:and|with|to) (?P<y>.+)", re.IGNORECASE),
-    re.compile(r"(?P<x>[\w .'/-]+?)\s+(?:vs\.?|versus)\s+(?P<y>.+)", re.IGNORECASE),
-    re.compile(r"(?:use|choose|pick) (?P<x>.+?) (?:instead of|over|or) (?P<y>.+)", re.IGNORECASE),
-)
-SIDE_END = re.compile(
-    r"[?,:;(]|\s[-–—]\s|\s(?:vs\.?|versus|in|for|on|when|if|which|so|to|workflows?)\s",
-    re.IGNORECASE,
-)
 ANAPHORA = re.compile(
     r"^(this|that|these|those|it|they|then|also|so|both|in return|instead|however|otherwise|"
     r"likewise|similarly|as a result|in turn)\b"
@@ -117,16 +104,6 @@ ACTORS = frozenset(
     | {"customer", "architect", "administrator", "admin", "analyst", "group", "lab", "museum"}
 )
 NUMBER = re.compile(r"\b\d[\d,.]*\b")
-# "..., or is it always wrong?" puts the part before it another way: no second part.
-PART_SPLIT = re.compile(
-    r",?\s+(?:and|but)\s+(?=(?:why|how|what|which|when|whose|where|who|can|could|is|are|"
-    r"does|do|should)\b)",
-    re.IGNORECASE,
-)
-ASKS = re.compile(
-    r"^(why|how|what|which|when|whose|where|who|can|could|is|are|does|do|should|whats|diff)\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -135,11 +112,6 @@ class Composed:
     source_ids: tuple[str, ...]
     passage_ids: tuple[str, ...] = ()
     written: tuple[Passage, ...] = ()  # written answers quoted whole, cited by their links
-
-
-def terms(text: str) -> set[str]:
-    words = WORD.findall(text.lower())
-    return set(_STEMMER.stemWords([w for w in words if w not in STOPWORDS]))
 
 
 @dataclass
@@ -229,51 +201,6 @@ def _cue_answers(line: str, question: str) -> bool:
     question asks: most of the cue's terms are in it."""
     cue = key_terms(line.split(ARROW)[0])
     return len(cue) >= 2 and len(cue & key_terms(question)) >= CUE_SHARE * len(cue)
-
-
-def question_parts(question: str) -> list[str]:
-    """The questions a message asks ("how does X work, and why can't I ...?" is two); the
-    statements around them ("I thought deleting it was enough.") are context, not parts."""
-    chunks = [c.strip() for c in re.split(r"(?<=[?!.])\s+", question.strip()) if c.strip()]
-    parts: list[str] = []
-    for chunk in chunks:
-        if not (chunk.endswith("?") or ASKS.match(chunk)):
-            continue
-        for piece in PART_SPLIT.split(chunk):
-            if len(key_terms(piece)) >= 2:
-                parts.append(piece.strip(" ,"))
-    return parts or [question]
-
-
-def _chain(question: str) -> tuple[str, ...] | None:
-    """The things an "X vs Y vs Z" question weighs, when it weighs more than two."""
-    chain = re.split(r"\s+(?:vs\.?|versus)\s+", question, flags=re.IGNORECASE)
-    if len(chain) < 3:
-        return None
-    if any(re.search(r"[?!.;:]|\s[-–—]\s", middle) for middle in chain[1:-1]):
-        return None  # "X vs Y - when do I need one vs the other?" weighs two things
-    first = re.split(r"[,.:;?!]\s*", chain[0])[-1].strip(" '\"")
-    last = SIDE_END.split(f"{chain[-1]} ", maxsplit=1)[0].strip(" ?.'\"")
-    sides = (first, *(c.strip(" '\"") for c in chain[1:-1]), last)
-    distinct = all(terms(s) - set().union(*(terms(o) for o in sides if o != s)) for s in sides)
-    return sides if distinct and all(terms(s) for s in sides) else None
-
-
-def comparison_sides(question: str) -> tuple[str, ...] | None:
-    """The things a comparison question weighs ("X vs Y", "difference between X and Y",
-    "use X instead of Y", "X vs Y vs Z"), or None when it asks about one thing."""
-    if chained := _chain(question):
-        return chained
-    for pattern in COMPARISON:
-        if match := pattern.search(question):
-            x = match.group("x").strip(" ?.'\"")
-            x = re.sub(r"^.*\b(?:between|use|choose|pick|compare)\s+", "", x, flags=re.I)
-            x = re.sub(r"^(?:a|an|the)\s+", "", x, flags=re.I).strip(" '\"")
-            y = SIDE_END.split(f"{match.group('y')} ", maxsplit=1)[0].strip(" ?.'\"")
-            y = re.sub(r"^(?:a|an|the)\s+", "", y, flags=re.I).strip(" '\"")
-            if terms(x) - terms(y) and terms(y) - terms(x):
-                return x, y
-    return None
 
 
 NAME = re.compile(r"(?<=[a-z0-9,;:()] )[A-Z][A-Za-z0-9-]+|\b[A-Z0-9]{2,}[A-Za-z0-9-]*")
@@ -402,52 +329,11 @@ def _written_whole(
     fitting = [
         i
         for i, (source, phrasing) in enumerate(phrasings)
-        if _same_question(closeness[i], phrasing, question, similarity)
+        if same_question(closeness[i], phrasing, question, similarity)
         and names_every_side(source.hit.passage, sides)
         and speaks_of_every_part(source.hit.passage, parts)
     ]
     return phrasings[max(fitting, key=lambda i: closeness[i])][0] if fitting else None
-
-
-def _same_question(closeness: float, phrasing: str, question: str, similarity: Similarity) -> bool:
-    """Close in meaning and naming little the student did not ask about: most of what the
-    written question names when merely close, half when very close ("my lambda times out
-    calling dynamodb after I put it in a VPC" is "Why can my Lambda function no longer reach
-    S3 or DynamoDB after I attach it to a VPC?")."""
-    if _is_trouble(phrasing) and not _is_trouble(question):
-        return False  # "Why is my function not reading from SQS?" is no "How does it read?"
-    if closeness >= (getattr(similarity, "close_question", None) or 1.0):
-        return asks_no_more(phrasing, question, CLOSE_TERMS)
-    same = getattr(similarity, "same_question", None) or 1.0
-    return closeness >= same and asks_no_more(phrasing, question)
-
-
-def _is_trouble(text: str) -> bool:
-    """Whether a question reports something going wrong rather than asking how it works."""
-    return bool(TROUBLE.search(text.replace("’", "'")))
-
-
-def speaks_of_every_part(passage: Passage, parts: Sequence[str]) -> bool:
-    """Whether a written answer speaks of each part of a question in several ("can it reach
-    the internet, and what role lets it write logs?" needs both)."""
-    if len(parts) < 2:
-        return True
-    said = _plain_terms(f"{passage.title} {passage.text}")
-    wanted = [_plain_terms(part) - _ASKING_TERMS for part in parts]
-    return all(len(w & said) >= ANSWER_TERMS * len(w) for w in wanted if w)
-
-
-def names_every_side(passage: Passage, sides: Sequence[str] | None) -> bool:
-    """Whether a written answer speaks of each thing a comparison weighs (an answer on
-    "rolling vs rolling with additional batch" does not answer "... vs immutable")."""
-    said = _plain_terms(f"{passage.title} {passage.text}")
-    return all(_plain_distinct(side, sides) <= said for side in sides or ())
-
-
-def _plain_distinct(side: str, sides: Sequence[str]) -> set[str]:
-    """The terms that tell this side from the others, spelt as `_plain_terms` spells them."""
-    others = set().union(*(_plain_terms(s) for s in sides if s != side))
-    return (_plain_terms(side) - others or _plain_terms(side)) - _ASKING_TERMS
 
 
 def _written_per_part(
@@ -465,80 +351,6 @@ def _written_per_part(
             return None
         answered.append(found)
     return answered
-
-
-def asked_as(passage: Passage) -> list[str]:
-    """The ways a written answer's question is put: its title, then a common question's
-    other phrasings (its context, one per line)."""
-    return [passage.title, *filter(None, passage.context.splitlines())]
-
-
-def asks_no_more(title: str, question: str, share: float = WRITTEN_TERMS) -> bool:
-    """Whether a written answer's question names nothing the student's question does not
-    ("What is the maximum visibility timeout?" asks more than "What is visibility timeout?")."""
-    typed = set(re.findall(r"[a-z0-9_]+", question.lower()))
-    if any(name.lower() not in typed for name in IDENTIFIER.findall(title)):
-        return False  # ROLLBACK_COMPLETE is not UPDATE_ROLLBACK_FAILED
-    asked = _plain_terms(question)
-    sides = comparison_sides(title) or ()
-    if any(not _plain_distinct(side, sides) <= asked for side in sides):
-        return False  # "API key vs authorizer" asks more than "What is an authorizer?"
-    named = _plain_terms(title) - _ASKING_TERMS
-    return len(named & asked) >= share * len(named)
-
-
-CONTRACTION = re.compile(r"(?:n't|'s|'re|'ll|'ve|'d|'m)\b")
-IDENTIFIER = re.compile(r"\b\w+_\w+\b|\b[A-Z]?[a-z]+(?:[A-Z][a-z0-9]+)+\b")  # a state, an API
-TROUBLE = re.compile(
-    r"\b(?:not|never|no longer|cannot|cant|can't|won't|isn't|doesn't|didn't|aren't|fails?|"
-    r"failed|failing|errors?|denied|stuck|broken|throttl\w*|tim(?:es?|ed|ing) out|timeouts?)\b",
-    re.IGNORECASE,
-)
-# How students shorten the names of things ("lambda env vars", "dynamo table").
-SHORT_FORMS = {
-    "env": "environment",
-    "envs": "environments",
-    "var": "variable",
-    "vars": "variables",
-    "db": "database",
-    "dbs": "databases",
-    "creds": "credentials",
-    "perms": "permissions",
-    "repo": "repository",
-    "repos": "repositories",
-    "msg": "message",
-    "msgs": "messages",
-    "acct": "account",
-    "accts": "accounts",
-    "mgmt": "management",
-    "config": "configuration",
-    "dynamo": "dynamodb",
-    "ddb": "dynamodb",
-    "app": "application",
-    "apps": "applications",
-    "prod": "production",
-    "auth": "authentication",
-}
-SHORTHAND = re.compile(r"\b(?:" + "|".join(SHORT_FORMS) + r")\b")
-TIMING_OUT = re.compile(r"\btim(?:e|es|ed|ing) out\b")  # "timing out" is a "timeout"
-NEGATION = re.compile(r"\b(?:can't|cant|cannot|won't|wont)\b")
-ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")  # "SCPs" names what "SCP" names
-
-
-def _plain_terms(text: str) -> set[str]:
-    """Terms as a student may type them: "dead letter" is "dead-letter", "don't" is "do",
-    and "SCPs" names what "SCP" names."""
-    text = ACRONYM_PLURAL.sub(r"\1", text.replace("’", "'")).lower()
-    text = NEGATION.sub(lambda m: "will not" if m.group(0).startswith("wo") else "can not", text)
-    text = SHORTHAND.sub(lambda m: SHORT_FORMS[m.group(0)], text)
-    text = TIMING_OUT.sub("timeout", text)
-    return terms(CONTRACTION.sub("", text).replace("-", " "))
-
-
-def _distinct(side: str, sides: Sequence[str]) -> set[str]:
-    """The terms that tell this side from the other ("immutable" in "immutable deployment")."""
-    others = set().union(*(terms(s) for s in sides if s != side))
-    return terms(side) - others or terms(side)
 
 
 def _mentions(source: _Source, side: str) -> bool:
@@ -568,13 +380,13 @@ def _plan_sides(
     for number, side in enumerate(sides, start=1):
         named = [i for i, s in enumerate(sources) if _mentions(s, side)]
         if not named:
-            distinct = _distinct(side, sides) - _ASKING_TERMS
+            distinct = distinct_terms(side, sides) - ASKING_TERMS
             if not any(distinct & s.terms for s in sources):
                 missing.append(side)  # not even named in part: the material lacks it
             continue
         index = max(named, key=lambda i: _side_score(sources[i], side, offset + number))
         plan.add(index, number)
-        plan.must.setdefault(index, {})[side] = _distinct(side, sides)
+        plan.must.setdefault(index, {})[side] = distinct_terms(side, sides)
     return missing
 
 
@@ -594,9 +406,9 @@ def _plan_names(question: str, sources: list[_Source], plan: _Plan) -> None:
     if len(question.split()) > SHORT_QUESTION:
         return  # a long question names things in passing ("CloudWatch shows 30%")
     chosen = set().union(*(sources[i].terms for i in plan.roles))
-    names = {w for w in NAME.findall(question) if terms(w) - _ASKING_TERMS}
+    names = {w for w in NAME.findall(question) if terms(w) - ASKING_TERMS}
     for name in sorted(names):
-        wanted = terms(name) - _ASKING_TERMS
+        wanted = terms(name) - ASKING_TERMS
         if wanted <= chosen:
             continue
         naming = [i for i, s in enumerate(sources) if wanted <= s.terms]
@@ -752,7 +564,7 @@ def _plan(
         plan = _Plan()
     if sides:
         plan.add(anchor, 0)
-        plan.must[anchor] = {side: _distinct(side, sides) for side in sides}
+        plan.must[anchor] = {side: distinct_terms(side, sides) for side in sides}
     _plan_parts(sources, len(parts) if len(parts) > 1 else 0, anchor, plan)
     _plan_second(sources, anchor, plan, terms(question))
     _plan_names(question, sources, plan)

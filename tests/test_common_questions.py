@@ -10,18 +10,16 @@ import pytest
 from bot.study import StudyIndex
 from knowledge.answering import sources_of
 from knowledge.bank import Bank
-from knowledge.compose import (
-    asks_no_more,
-    compose_extractive,
-    question_parts,
-)
+from knowledge.compose import compose_extractive
 from knowledge.embeddings import MiniLMEmbedder
 from knowledge.loader import BankError
 from knowledge.notes import load_notes
 from knowledge.passages import Passage, note_passages
+from knowledge.questions import question_parts
 from knowledge.rerank import EmbeddingSimilarity
 from knowledge.retrieval import Hit
 from knowledge.vector_index import open_client
+from knowledge.written_match import asks_no_more
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html"

@@ -1,0 +1,127 @@
+"""Whether a typed question asks what a written one asks, so that its checked answer can be
+quoted whole: close in meaning (the embedder's cosine, judged by the composer), naming little the
+written question does not, speaking of every side and every part asked, and not a symptom's
+answer given to a question about how something works. Students type shorthand, drop hyphens and
+contractions and pluralise acronyms; the terms are compared the way they type them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from knowledge.passages import Passage
+from knowledge.questions import ASKING_TERMS, comparison_sides, terms
+from knowledge.rerank import Similarity
+
+WRITTEN_TERMS = 0.75  # the share of a written question's terms the student's question holds
+CLOSE_TERMS = 0.5  # ...or this share, when the two questions are very close in meaning
+ANSWER_TERMS = 0.5  # a written answer to a question in parts speaks of this share of each
+CONTRACTION = re.compile(r"(?:n't|'s|'re|'ll|'ve|'d|'m)\b")
+IDENTIFIER = re.compile(r"\b\w+_\w+\b|\b[A-Z]?[a-z]+(?:[A-Z][a-z0-9]+)+\b")  # a state, an API
+TROUBLE = re.compile(
+    r"\b(?:not|never|no longer|cannot|cant|can't|won't|isn't|doesn't|didn't|aren't|fails?|"
+    r"failed|failing|errors?|denied|stuck|broken|throttl\w*|tim(?:es?|ed|ing) out|timeouts?)\b",
+    re.IGNORECASE,
+)
+# How students shorten the names of things ("lambda env vars", "dynamo table").
+SHORT_FORMS = {
+    "env": "environment",
+    "envs": "environments",
+    "var": "variable",
+    "vars": "variables",
+    "db": "database",
+    "dbs": "databases",
+    "creds": "credentials",
+    "perms": "permissions",
+    "repo": "repository",
+    "repos": "repositories",
+    "msg": "message",
+    "msgs": "messages",
+    "acct": "account",
+    "accts": "accounts",
+    "mgmt": "management",
+    "config": "configuration",
+    "dynamo": "dynamodb",
+    "ddb": "dynamodb",
+    "app": "application",
+    "apps": "applications",
+    "prod": "production",
+    "auth": "authentication",
+}
+SHORTHAND = re.compile(r"\b(?:" + "|".join(SHORT_FORMS) + r")\b")
+TIMING_OUT = re.compile(r"\btim(?:e|es|ed|ing) out\b")  # "timing out" is a "timeout"
+NEGATION = re.compile(r"\b(?:can't|cant|cannot|won't|wont)\b")
+ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")  # "SCPs" names what "SCP" names
+
+
+def same_question(closeness: float, phrasing: str, question: str, similarity: Similarity) -> bool:
+    """Close in meaning and naming little the student did not ask about: most of what the
+    written question names when merely close, half when very close ("my lambda times out
+    calling dynamodb after I put it in a VPC" is "Why can my Lambda function no longer reach
+    S3 or DynamoDB after I attach it to a VPC?")."""
+    if is_trouble(phrasing) and not is_trouble(question):
+        return False  # "Why is my function not reading from SQS?" is no "How does it read?"
+    if closeness >= (getattr(similarity, "close_question", None) or 1.0):
+        return asks_no_more(phrasing, question, CLOSE_TERMS)
+    same = getattr(similarity, "same_question", None) or 1.0
+    return closeness >= same and asks_no_more(phrasing, question)
+
+
+def is_trouble(text: str) -> bool:
+    """Whether a question reports something going wrong rather than asking how it works."""
+    return bool(TROUBLE.search(text.replace("’", "'")))
+
+
+def speaks_of_every_part(passage: Passage, parts: Sequence[str]) -> bool:
+    """Whether a written answer speaks of each part of a question in several ("can it reach
+    the internet, and what role lets it write logs?" needs both)."""
+    if len(parts) < 2:
+        return True
+    said = plain_terms(f"{passage.title} {passage.text}")
+    wanted = [plain_terms(part) - ASKING_TERMS for part in parts]
+    # a part naming less than two things ("how do I tell which one?") follows on the one before
+    return all(len(w & said) >= ANSWER_TERMS * len(w) for w in wanted if len(w) > 1)
+
+
+def names_every_side(passage: Passage, sides: Sequence[str] | None) -> bool:
+    """Whether a written answer speaks of each thing a comparison weighs (an answer on
+    "rolling vs rolling with additional batch" does not answer "... vs immutable")."""
+    said = plain_terms(f"{passage.title} {passage.text}")
+    return all(_plain_distinct(side, sides) <= said for side in sides or ())
+
+
+def _plain_distinct(side: str, sides: Sequence[str]) -> set[str]:
+    """The terms that tell this side from the others, spelt as `plain_terms` spells them."""
+    others = set().union(*(plain_terms(s) for s in sides if s != side))
+    return (plain_terms(side) - others or plain_terms(side)) - ASKING_TERMS
+
+
+def asked_as(passage: Passage) -> list[str]:
+    """The ways a written answer's question is put: its title, then a common question's
+    other phrasings (its context, one per line)."""
+    return [passage.title, *filter(None, passage.context.splitlines())]
+
+
+def asks_no_more(title: str, question: str, share: float = WRITTEN_TERMS) -> bool:
+    """Whether a written answer's question names nothing the student's question does not
+    ("What is the maximum visibility timeout?" asks more than "What is visibility timeout?")."""
+    typed = set(re.findall(r"[a-z0-9_]+", question.lower()))
+    if any(name.lower() not in typed for name in IDENTIFIER.findall(title)):
+        return False  # ROLLBACK_COMPLETE is not UPDATE_ROLLBACK_FAILED
+    asked = plain_terms(question)
+    sides = comparison_sides(title) or ()
+    if any(not _plain_distinct(side, sides) <= asked for side in sides):
+        return False  # "API key vs authorizer" asks more than "What is an authorizer?"
+    named = plain_terms(title) - ASKING_TERMS
+    return len(named & asked) >= share * len(named)
+
+
+def plain_terms(text: str) -> set[str]:
+    """Terms as a student may type them: "dead letter" is "dead-letter", "don't" is "do",
+    and "SCPs" names what "SCP" names."""
+    text = ACRONYM_PLURAL.sub(r"\1", text.replace("’", "'")).lower()
+    text = NEGATION.sub(lambda m: "will not" if m.group(0).startswith("wo") else "can not", text)
+    text = SHORTHAND.sub(lambda m: SHORT_FORMS[m.group(0)], text)
+    text = TIMING_OUT.sub("timeout", text)
+    return terms(CONTRACTION.sub("", text).replace("-", " "))
