@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from knowledge.questions import question_parts
 from knowledge.rerank import EmbeddingSimilarity
 from knowledge.retrieval import Hit
 from knowledge.vector_index import open_client
-from knowledge.written_match import asks_no_more
+from knowledge.written_match import asks_no_more, speaks_of_every_part
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html"
@@ -225,3 +226,18 @@ def test_a_rephrasing_tacked_on_with_or_is_no_second_part_to_answer() -> None:
 
     assert question_parts(question) == [question]
     assert len(question_parts(two)) == 2
+
+
+def test_a_follow_on_part_naming_nothing_new_needs_no_answer_of_its_own() -> None:
+    """'scalability vs elasticity - aren't those the same? how do I tell which one it wants'
+    asks one thing; the second part follows on from the first."""
+    parts = question_parts(
+        "scalability vs elasticity - aren't those the same thing? how do I tell which one it wants"
+    )
+    answer = replace(
+        ROLLING.passage, text="Scalability adds resources for more load; elasticity also shrinks."
+    )
+
+    assert len(parts) == 2
+    assert speaks_of_every_part(answer, parts)
+    assert not speaks_of_every_part(ROLLING.passage, parts)
