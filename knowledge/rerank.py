@@ -56,6 +56,7 @@ class TermSimilarity:
 
     same_question = None  # shared words cannot tell whether two questions ask the same thing
     close_question = None
+    nearly_same_question = None
     repeats_at = None  # ...nor whether two sentences say the same thing in other words
     restates_at = None
 
@@ -82,6 +83,7 @@ class EmbeddingSimilarity:
     # asks the same when its answer speaks of what the student named.
     same_question = 0.68
     close_question = 0.78
+    nearly_same_question = 0.82
     repeats_at = 0.7  # a sentence this close to one already given says it again
     restates_at = 0.8  # a paragraph this close to the answer so far retells it
 

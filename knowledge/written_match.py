@@ -7,6 +7,7 @@ contractions and pluralise acronyms; the terms are compared the way they type th
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -16,6 +17,8 @@ from knowledge.rerank import Similarity
 
 WRITTEN_TERMS = 0.75  # the share of a written question's terms the student's question holds
 CLOSE_TERMS = 0.5  # ...or this share, when the two questions are very close in meaning
+NEARLY_SAME_TERMS = 1 / 3  # ...or this, when they are nearly the same in meaning
+SIDE_TERMS = 0.6  # a written answer names this share of what tells a compared side apart
 ANSWER_TERMS = 0.5  # a written answer to a question in parts speaks of this share of each
 CONTRACTION = re.compile(r"(?:n't|'s|'re|'ll|'ve|'d|'m)\b")
 IDENTIFIER = re.compile(r"\b\w+_\w+\b|\b[A-Z]?[a-z]+(?:[A-Z][a-z0-9]+)+\b")  # a state, an API
@@ -48,6 +51,8 @@ SHORT_FORMS = {
     "apps": "applications",
     "prod": "production",
     "auth": "authentication",
+    "dedup": "deduplication",
+    "dedupe": "deduplication",
 }
 SHORTHAND = re.compile(r"\b(?:" + "|".join(SHORT_FORMS) + r")\b")
 TIMING_OUT = re.compile(r"\btim(?:e|es|ed|ing) out\b")  # "timing out" is a "timeout"
@@ -62,6 +67,8 @@ def same_question(closeness: float, phrasing: str, question: str, similarity: Si
     S3 or DynamoDB after I attach it to a VPC?")."""
     if is_trouble(phrasing) and not is_trouble(question):
         return False  # "Why is my function not reading from SQS?" is no "How does it read?"
+    if closeness >= (getattr(similarity, "nearly_same_question", None) or 1.0):
+        return asks_no_more(phrasing, question, NEARLY_SAME_TERMS)
     if closeness >= (getattr(similarity, "close_question", None) or 1.0):
         return asks_no_more(phrasing, question, CLOSE_TERMS)
     same = getattr(similarity, "same_question", None) or 1.0
@@ -86,9 +93,12 @@ def speaks_of_every_part(passage: Passage, parts: Sequence[str]) -> bool:
 
 def names_every_side(passage: Passage, sides: Sequence[str] | None) -> bool:
     """Whether a written answer speaks of each thing a comparison weighs (an answer on
-    "rolling vs rolling with additional batch" does not answer "... vs immutable")."""
+    "rolling vs rolling with additional batch" does not answer "... vs immutable"); a side
+    told apart by several words ("uploading over the internet or setting up Direct Connect")
+    needs most of them."""
     said = plain_terms(f"{passage.title} {passage.text}")
-    return all(_plain_distinct(side, sides) <= said for side in sides or ())
+    wanted = [_plain_distinct(side, sides) for side in sides or ()]
+    return all(len(w & said) >= math.ceil(SIDE_TERMS * len(w)) for w in wanted)
 
 
 def _plain_distinct(side: str, sides: Sequence[str]) -> set[str]:

@@ -16,11 +16,11 @@ from knowledge.embeddings import MiniLMEmbedder
 from knowledge.loader import BankError
 from knowledge.notes import load_notes
 from knowledge.passages import Passage, note_passages
-from knowledge.questions import question_parts
+from knowledge.questions import comparison_sides, question_parts
 from knowledge.rerank import EmbeddingSimilarity
 from knowledge.retrieval import Hit
 from knowledge.vector_index import open_client
-from knowledge.written_match import asks_no_more, speaks_of_every_part
+from knowledge.written_match import asks_no_more, names_every_side, speaks_of_every_part
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html"
@@ -241,3 +241,22 @@ def test_a_follow_on_part_naming_nothing_new_needs_no_answer_of_its_own() -> Non
     assert len(parts) == 2
     assert speaks_of_every_part(answer, parts)
     assert not speaks_of_every_part(ROLLING.passage, parts)
+
+
+def test_a_side_told_apart_by_many_words_needs_most_of_them_named() -> None:
+    """'a Snowball device vs just uploading over the internet or setting up Direct Connect':
+    an answer weighing Snowball against uploads and Direct Connect speaks of both sides."""
+    sides = comparison_sides(
+        "When would you choose a Snowball device instead of just uploading over the internet "
+        "or setting up Direct Connect?"
+    )
+    snowball = replace(
+        ROLLING.passage,
+        title="When should I use a Snowball device instead of uploading over the internet?",
+        text="Ship a Snowball device when uploading over the internet or a Direct Connect link "
+        "would take weeks.",
+    )
+
+    assert sides is not None and len(sides) == 2
+    assert names_every_side(snowball, sides)
+    assert not names_every_side(ROLLING.passage, sides)
