@@ -52,6 +52,7 @@ SHORT_FORMS = {
     "prod": "production",
     "auth": "authentication",
     "dedup": "deduplication",
+    "xray": "x-ray",
     "dedupe": "deduplication",
 }
 SHORTHAND = re.compile(r"\b(?:" + "|".join(SHORT_FORMS) + r")\b")

@@ -160,6 +160,32 @@ def test_a_written_question_matches_however_the_student_spells_hyphens_and_contr
     )
 
 
+def test_typed_shorthand_and_spellings_match_the_written_question() -> None:
+    """How students type: no apostrophes, shorthand, 'timing out', 'dedup', x-ray without its
+    hyphen."""
+    typed = [
+        ("Why can't I connect to my cache?", "i cannot connect to my cache"),
+        ("Why is my CloudFormation stack stuck?", "why is my cloudformation stack stuck"),
+        ("x-ray vs cloudwatch vs cloudtrail", "xray vs cloudwatch vs cloudtrail?"),
+        (
+            "Why use Parameter Store instead of Lambda environment variables?",
+            "why parameter store and not lambda env vars",
+        ),
+        ("lambda timeout calling dynamodb", "my lambda keeps timing out calling dynamodb"),
+        ("fifo deduplication", "does fifo dedup messages"),
+    ]
+    for written_question, student in typed:
+        assert asks_no_more(written_question, student), (written_question, student)
+
+
+def test_a_written_question_naming_another_state_or_one_more_side_asks_something_else() -> None:
+    assert not asks_no_more(
+        "Why is my CloudFormation stack stuck in ROLLBACK_COMPLETE?",
+        "My CloudFormation stack is stuck in UPDATE_ROLLBACK_FAILED, why?",
+    )
+    assert not asks_no_more("api key vs authorizer api gateway", "What is a Lambda authorizer?")
+
+
 def written(pid: str, question: str, text: str) -> Hit:
     passage = Passage(pid, pid.split("#")[0], question, text, ("DVA-C02",), "", "answer")
     return Hit(passage=passage, score=1.0)
