@@ -22,6 +22,8 @@ from knowledge.reviews import review_month
 from knowledge.schema import FollowUpText, WrittenAnswer
 
 NOTES_DIR = Path(__file__).parent / "notes"
+MIN_WORDS, MAX_WORDS = 150, 400
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
 MAX_QUESTIONS = 16
 MAX_ASKED_AS = 4
 
@@ -33,10 +35,6 @@ class CommonQuestion(WrittenAnswer):
     find the answer but are never shown."""
 
     asked_as: list[FollowUpText] = Field(default_factory=list, max_length=MAX_ASKED_AS)
-
-
-MIN_WORDS, MAX_WORDS = 150, 400
-FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
 
 
 class Note(BaseModel):

@@ -77,10 +77,10 @@ class TermSimilarity:
 class EmbeddingSimilarity:
     """Cosine of the embedder's normalised vectors, each text embedded once per process."""
 
-    # A written answer's question this close asks the same thing, when it names nothing the
-    # student did not (0.68: read against 120 questions written without the corpus, the
-    # matches from 0.68 to 0.74 were right but for one that answered half); this close, it
-    # asks the same when its answer speaks of what the student named.
+    # A written answer's question this close asks the same thing when the student's question
+    # holds most of its terms (0.68: read against 120 questions written without the corpus,
+    # the matches from 0.68 to 0.74 were right but for one that answered half); closer, half
+    # of them; nearly the same, a third (knowledge/written_match.py).
     same_question = 0.68
     close_question = 0.78
     nearly_same_question = 0.82
