@@ -149,11 +149,10 @@ def test_offline_answers_hit_our_holdout_set_and_never_quote_a_scenario(shipped_
         return reply.text, reply.covered, [s.id for s in reply.sources]
 
     result = evaluate(load_eval(HOLDOUT / "holdout_followups.json"), answer, "hybrid")
-    # 0.85 before the composer quoted one passage's relevant sentences instead of the top
-    # sentences of five: blind readers rated 12 of 30 answers good instead of 4, while this
-    # keyword count fell to 0.78 (shorter answers name fewer terms, and some now pick the
-    # wrong passage; see the README). The bar guards against falling further.
-    assert result.hit_rate >= 0.75, result.misses
+    # Back at 0.85 (0.88 measured) now that common questions get their written answers; it
+    # was lowered to 0.75 for a while when the composer first quoted one passage instead of
+    # the top sentences of five (shorter answers named fewer keywords).
+    assert result.hit_rate >= 0.85, result.misses
     off_topic = evaluate(load_eval(HOLDOUT / "offtopic.json"), answer, "hybrid")
     assert off_topic.covered == 0
     quoted = [stem for stem in stems for text in texts if stem in text]
