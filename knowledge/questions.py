@@ -5,7 +5,7 @@ compares. Both the composer and the written-answer matcher read questions this w
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import Stemmer
 
@@ -96,7 +96,10 @@ def comparison_sides(question: str) -> tuple[str, ...] | None:
     return None
 
 
-def distinct_terms(side: str, sides: Sequence[str]) -> set[str]:
-    """The terms that tell this side from the other ("immutable" in "immutable deployment")."""
-    others = set().union(*(terms(s) for s in sides if s != side))
-    return terms(side) - others or terms(side)
+def distinct_terms(
+    side: str, sides: Sequence[str], read: Callable[[str], set[str]] = terms
+) -> set[str]:
+    """The terms that tell this side from the other ("immutable" in "immutable deployment"),
+    as `read` reads them (the matcher reads them as students type them)."""
+    others = set().union(*(read(s) for s in sides if s != side))
+    return read(side) - others or read(side)

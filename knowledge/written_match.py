@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from knowledge.passages import Passage
-from knowledge.questions import ASKING_TERMS, comparison_sides, terms
+from knowledge.questions import ASKING_TERMS, comparison_sides, distinct_terms, terms
 from knowledge.rerank import Similarity
 
 WRITTEN_TERMS = 0.75  # the share of a written question's terms the student's question holds
@@ -104,8 +104,7 @@ def names_every_side(passage: Passage, sides: Sequence[str] | None) -> bool:
 
 def _plain_distinct(side: str, sides: Sequence[str]) -> set[str]:
     """The terms that tell this side from the others, spelt as `plain_terms` spells them."""
-    others = set().union(*(plain_terms(s) for s in sides if s != side))
-    return (plain_terms(side) - others or plain_terms(side)) - ASKING_TERMS
+    return distinct_terms(side, sides, plain_terms) - ASKING_TERMS
 
 
 def asked_as(passage: Passage) -> list[str]:
