@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from knowledge.bank import SHARED
 from knowledge.compose import compose_extractive
@@ -152,15 +152,13 @@ class Answerer:
         composed = compose_extractive(
             question, quotable, similarity=self.similarity, stems=self._stems(quotable)
         )
-        if composed.written:  # much the same question: a model may still tailor it
-            answer = written_answer(question, composed.written[0], top)
-            links = dict.fromkeys(url for p in composed.written for url in p.links)
-            sources = tuple(Source(id=url, title=DOCS_TITLE, score=1.0) for url in links)
-            return replace(answer, text=composed.text, sources=sources, mode="extractive")
+        # Written answers quoted whole cite their pages; a model may still tailor them.
         return GeneratedAnswer(
             question=question,
             text=composed.text,
-            sources=sources_of(quotable, composed.source_ids),
+            sources=docs_sources(composed.written)
+            if composed.written
+            else sources_of(quotable, composed.source_ids),
             mode="extractive",
             covered=True,
             hits=tuple(top),
@@ -214,12 +212,18 @@ def best_written_answer(question: str, hits: Sequence[Hit]) -> Hit | None:
     return best if share >= WRITTEN_TERMS else None
 
 
+def docs_sources(passages: Sequence[Passage]) -> tuple[Source, ...]:
+    """The documentation pages written answers rest on, each once, in order."""
+    links = dict.fromkeys(url for passage in passages for url in passage.links)
+    return tuple(Source(id=url, title=DOCS_TITLE, score=1.0) for url in links)
+
+
 def written_answer(question: str, passage: Passage, hits: Sequence[Hit] = ()) -> GeneratedAnswer:
     """A written answer, whole, citing its documentation pages: checked text is not re-cut."""
     return GeneratedAnswer(
         question=question,
         text=passage.text,
-        sources=tuple(Source(id=url, title=DOCS_TITLE, score=1.0) for url in passage.links),
+        sources=docs_sources([passage]),
         mode="written",
         covered=True,
         hits=tuple(hits),
