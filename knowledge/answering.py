@@ -34,6 +34,7 @@ COVERED_TERMS = 0.6
 # question (cosine; without vectors, the share of shared terms with the answer's question).
 WRITTEN_SIMILARITY = 0.85
 WRITTEN_TERMS = 0.75
+SIDE_HITS = 4  # passages retrieved for each side of a comparison, beside the question's own
 DOCS_TITLE = "AWS documentation"
 OTHER_CLOUDS = re.compile(
     r"\b(azure|gcp|google cloud|oracle cloud|oci|ibm cloud|alibaba cloud|digitalocean)\b",
@@ -122,16 +123,22 @@ class Answerer:
         exclude: str | None = None,
         scope: str = SHARED,
     ) -> list[Hit]:
-        """The best passages for `question` that a chat with `scope` may see."""
-        return self.retriever.search(
-            question,
-            k=self.candidates,
-            exam=exam,
-            focus=focus,
-            mode=mode,
-            exclude=exclude,
-            scope=scope,
+        """The best passages for `question` that a chat with `scope` may see, then, for a
+        comparison, the best few for each side it weighs: "config vs trusted advisor vs
+        inspector" finds Trusted Advisor's passages first, and Inspector's only when asked
+        for on its own. They follow the question's own, which decide coverage."""
+        found = self.retriever.search(
+            question, self.candidates, exam, focus, mode, exclude=exclude, scope=scope
         )
+        seen = {hit.passage.id for hit in found}
+        for side in comparison_sides(question) or ():
+            for hit in self.retriever.search(
+                f"What is {side}?", SIDE_HITS, exam, focus, mode, exclude=exclude, scope=scope
+            ):
+                if hit.passage.id not in seen:
+                    found.append(hit)
+                    seen.add(hit.passage.id)
+        return found
 
     def extractive(
         self, question: str, hits: Sequence[Hit], focus: str | None = None

@@ -26,6 +26,7 @@ from knowledge.questions import (
     ASKING,
     ASKING_TERMS,
     comparison_sides,
+    context_sides,
     distinct_terms,
     question_parts,
     terms,
@@ -36,13 +37,14 @@ from knowledge.written_match import (
     asked_as,
     names_every_side,
     same_question,
+    sides_asked_by,
     speaks_of_every_part,
 )
 
 MAX_WORDS = 120
 SHORT_QUESTION = 12  # words: every name in a question this short is its subject
 SIDE_WORDS = 45  # a comparison of three gets this many words a side
-CANDIDATES = 24  # passages rescored: retrieval's top few plus the sections beside them
+CANDIDATES = 36  # passages rescored: retrieval's top few plus the sections beside them
 KIND_WEIGHT = {"answer": 1.0, "note": 1.0, "question": 0.85, "option": 0.65, "trap": 0.6}
 WRITTEN_RANKS = 6  # a written answer quoted whole must be among retrieval's first few
 MAX_WRITTEN_PARTS = 2  # a question in more parts than this reads better composed
@@ -323,6 +325,8 @@ def _written_whole(
         return None
     parts = question_parts(question)  # one part: the question without its context
     asked = [question, *(parts if len(parts) == 1 and parts[0] != question else [])]
+    if sides and sides == context_sides(question):  # "...CloudTrail, but I thought CloudWatch"
+        asked.append(f"What is the difference between {' and '.join(sides)}?")
     phrasings = [(s, p) for s in written for p in asked_as(s.hit.passage)]
     matrix = similarity(asked, [p for _, p in phrasings])
     closeness = [max(column) for column in zip(*matrix, strict=True)]
@@ -331,7 +335,7 @@ def _written_whole(
         for i, (source, phrasing) in enumerate(phrasings)
         if same_question(closeness[i], phrasing, question, similarity)
         and names_every_side(source.hit.passage, sides)
-        and speaks_of_every_part(source.hit.passage, parts)
+        and speaks_of_every_part(_said(source), parts)
     ]
     return phrasings[max(fitting, key=lambda i: closeness[i])][0] if fitting else None
 
@@ -351,6 +355,35 @@ def _written_per_part(
             return None
         answered.append(found)
     return answered
+
+
+def _written_per_side(
+    sources: list[_Source], question: str, sides: Sequence[str] | None
+) -> list[_Source] | None:
+    """A comparison answered by written answers that each ask about some of its sides ("trusted
+    advisor vs aws config", then "What is Amazon Inspector?"), the fewest that weigh every
+    side, in the order the sides were asked; None when a side has none, or when together they
+    leave a part of the question unspoken of."""
+    written = [s for s in sources if s.hit.passage.kind == "answer"]
+    if not (sides and written):
+        return None
+    asks = [sides_asked_by(s.hit.passage, question, sides) for s in written]
+    left = set(range(len(sides)))
+    chosen: list[int] = []
+    while left:
+        best = max(range(len(written)), key=lambda i: (len(asks[i] & left), -written[i].rank))
+        if not asks[best] & left:
+            return None
+        chosen.append(best)
+        left -= asks[best]
+    chosen.sort(key=lambda i: min(asks[i]))
+    answered = [written[i] for i in chosen]
+    said = " ".join(_said(s) for s in answered)
+    return answered if speaks_of_every_part(said, question_parts(question)) else None
+
+
+def _said(source: _Source) -> str:
+    return f"{source.hit.passage.title} {source.hit.passage.text}"
 
 
 def _mentions(source: _Source, side: str) -> bool:
@@ -590,7 +623,8 @@ def compose_extractive(
     if written := _written_whole(sources, similarity, question, sides):
         whole = _composed(written.hit.passage.text, [written.hit])
         return replace(whole, written=(written.hit.passage,))
-    if answered := _written_per_part(sources, similarity, parts):
+    answered = _written_per_part(sources, similarity, parts)
+    if answered or (answered := _written_per_side(sources, question, sides)):
         whole = _composed(
             "\n\n".join(s.hit.passage.text for s in answered), [s.hit for s in answered]
         )

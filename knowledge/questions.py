@@ -28,10 +28,21 @@ COMPARISON = (
     re.compile(r"difference between (?P<x>.+?) and (?P<y>.+)", re.IGNORECASE),
     re.compile(r"compare (?P<x>.+?) (?:and|with|to) (?P<y>.+)", re.IGNORECASE),
     re.compile(r"(?P<x>[\w .'/-]+?)\s+(?:vs\.?|versus)\s+(?P<y>.+)", re.IGNORECASE),
-    re.compile(r"(?:use|choose|pick) (?P<x>.+?) (?:instead of|over|or) (?P<y>.+)", re.IGNORECASE),
+    re.compile(
+        r"(?:use|choose|pick|pay for|go with) (?P<x>.+?) (?:instead of|over|or) (?P<y>.+)",
+        re.IGNORECASE,
+    ),
+    # "Is that Cost Explorer or the Pricing Calculator?" (not "... or is there a discount?")
+    re.compile(
+        r"\b(?:is|was) (?:it|that|this) (?!just\b|really\b|only\b)"
+        r"(?P<x>(?:[\w.'/-]+ ){0,4}[\w.'/-]+) or (?!(?:is|are|was|do|does|did|can|will|would|"
+        r"there|it|not|just|something|anything|someone|another|other|what|how|why)\b)"
+        r"(?P<y>.+)",
+        re.IGNORECASE,
+    ),
 )
 SIDE_END = re.compile(
-    r"[?,:;(]|\s[-–—]\s|\s(?:vs\.?|versus|in|for|on|when|if|which|so|to|workflows?)\s",
+    r"[?,:;(]|\.\.+|…|\s[-–—]\s|\s(?:vs\.?|versus|in|for|on|when|if|which|so|to|workflows?)\s",
     re.IGNORECASE,
 )
 # "..., or is it always wrong?" puts the part before it another way: no second part.
@@ -39,6 +50,19 @@ PART_SPLIT = re.compile(
     r",?\s+(?:and|but)\s+(?=(?:why|how|what|which|when|whose|where|who|can|could|is|are|"
     r"does|do|should)\b)",
     re.IGNORECASE,
+)
+# "...what's the difference between them?", "which one do I use?"
+POINTS_BACK = re.compile(
+    r"\b(?:difference|differ|compare|which one|better|instead|same thing)\b.*"
+    r"\b(?:them|the two|these|those|both|each other|which one|it)\b"
+    r"|\bwhich one\b",
+    re.IGNORECASE,
+)
+NAME_RUN = re.compile(r"\b[A-Z][A-Za-z0-9-]*(?:\s+[A-Z][A-Za-z0-9-]*)*")
+NOT_NAMES = frozenset(
+    {"AWS", "Amazon", "I", "I'm", "API", "APIs", "ID", "IP", "HTTP", "HTTPS", "URL", "JSON"}
+    | {"SDK", "CLI", "KB", "MB", "GB", "TB", "OK", "The", "But", "And", "So", "Why", "What"}
+    | {"How", "When", "Which", "If", "It", "This", "That", "My", "We", "Our", "In", "On"}
 )
 ASKS = re.compile(
     r"^(why|how|what|which|when|whose|where|who|can|could|is|are|does|do|should|whats|diff)\b",
@@ -75,15 +99,21 @@ def _chain(question: str) -> tuple[str, ...] | None:
     first = re.split(r"[,.:;?!]\s*", chain[0])[-1].strip(" '\"")
     last = SIDE_END.split(f"{chain[-1]} ", maxsplit=1)[0].strip(" ?.'\"")
     sides = (first, *(c.strip(" '\"") for c in chain[1:-1]), last)
-    distinct = all(terms(s) - set().union(*(terms(o) for o in sides if o != s)) for s in sides)
-    return sides if distinct and all(terms(s) for s in sides) else None
+    # "rolling vs rolling with additional batch" weighs two things, one named inside the other
+    named = [frozenset(terms(s)) for s in sides]
+    return sides if all(named) and len(set(named)) == len(named) else None
 
 
 def comparison_sides(question: str) -> tuple[str, ...] | None:
     """The things a comparison question weighs ("X vs Y", "difference between X and Y",
-    "use X instead of Y", "X vs Y vs Z"), or None when it asks about one thing."""
+    "use X instead of Y", "X vs Y vs Z", or "the answer was X, but I thought Y... what's the
+    difference between them?"), or None when it asks about one thing."""
     if chained := _chain(question):
         return chained
+    return _named_sides(question) or context_sides(question)
+
+
+def _named_sides(question: str) -> tuple[str, ...] | None:
     for pattern in COMPARISON:
         if match := pattern.search(question):
             x = match.group("x").strip(" ?.'\"")
@@ -94,6 +124,32 @@ def comparison_sides(question: str) -> tuple[str, ...] | None:
             if terms(x) - terms(y) and terms(y) - terms(x):
                 return x, y
     return None
+
+
+def context_sides(question: str) -> tuple[str, ...] | None:
+    """The things a question weighs when it asks "what's the difference between them?" of
+    the services its context named ("the answer was CloudTrail, but I thought CloudWatch")."""
+    chunks = [c for c in re.split(r"(?<=[?!.])\s+", question.strip()) if c]
+    asking = [c for c in chunks if c.endswith("?") or ASKS.match(c)]
+    if not asking or not POINTS_BACK.search(asking[-1]) or len(_names(asking[-1])) > 1:
+        return None
+    context = " ".join(c for c in chunks if c not in asking[-1:])
+    names = list(dict.fromkeys(_names(context)))
+    return tuple(names) if 2 <= len(names) <= 3 else None
+
+
+def _names(text: str) -> list[str]:
+    """The services and features a sentence names, as written ("CloudTrail", "Elastic
+    Beanstalk", "SQS"): capitalised words past a sentence's first, less "AWS" and the like."""
+    found = []
+    for match in NAME_RUN.finditer(text):
+        words = [w for w in match.group(0).split() if w not in NOT_NAMES]
+        at_start = match.start() == 0 or text[: match.start()].rstrip().endswith((".", "?", "!"))
+        if at_start and words and words[0] == match.group(0).split()[0]:
+            words = words[1:] if not re.search(r"[A-Z].*[A-Z]", words[0]) else words
+        if words:
+            found.append(" ".join(words))
+    return found
 
 
 def distinct_terms(

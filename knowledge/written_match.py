@@ -54,6 +54,8 @@ SHORT_FORMS = {
     "dedup": "deduplication",
     "xray": "x-ray",
     "dedupe": "deduplication",
+    "tam": "technical account manager",
+    "tams": "technical account managers",
 }
 SHORTHAND = re.compile(r"\b(?:" + "|".join(SHORT_FORMS) + r")\b")
 TIMING_OUT = re.compile(r"\btim(?:e|es|ed|ing) out\b")  # "timing out" is a "timeout"
@@ -81,12 +83,12 @@ def is_trouble(text: str) -> bool:
     return bool(TROUBLE.search(text.replace("’", "'")))
 
 
-def speaks_of_every_part(passage: Passage, parts: Sequence[str]) -> bool:
-    """Whether a written answer speaks of each part of a question in several ("can it reach
-    the internet, and what role lets it write logs?" needs both)."""
+def speaks_of_every_part(said_text: str, parts: Sequence[str]) -> bool:
+    """Whether written answers (their questions and text) speak of each part of a question
+    in several ("can it reach the internet, and what role lets it write logs?" needs both)."""
     if len(parts) < 2:
         return True
-    said = plain_terms(f"{passage.title} {passage.text}")
+    said = plain_terms(said_text)
     wanted = [plain_terms(part) - ASKING_TERMS for part in parts]
     # a part naming less than two things ("how do I tell which one?") follows on the one before
     return all(len(w & said) >= ANSWER_TERMS * len(w) for w in wanted if len(w) > 1)
@@ -100,6 +102,27 @@ def names_every_side(passage: Passage, sides: Sequence[str] | None) -> bool:
     said = plain_terms(f"{passage.title} {passage.text}")
     wanted = [_plain_distinct(side, sides) for side in sides or ()]
     return all(len(w & said) >= math.ceil(SIDE_TERMS * len(w)) for w in wanted)
+
+
+def sides_asked_by(passage: Passage, question: str, sides: Sequence[str]) -> frozenset[int]:
+    """Which sides of the student's comparison a written answer's question is about, when it
+    asks nothing the student did not: "What is Amazon Inspector?" is about one side of
+    "config vs trusted advisor vs inspector", "trusted advisor vs aws config" about two."""
+    best: frozenset[int] = frozenset()
+    for phrasing in asked_as(passage):
+        if is_trouble(phrasing) and not is_trouble(question):
+            continue
+        if not asks_no_more(phrasing, question):
+            continue
+        said = plain_terms(phrasing)
+        named = frozenset(
+            number
+            for number, side in enumerate(sides)
+            if (wanted := _plain_distinct(side, sides))
+            and len(wanted & said) >= math.ceil(SIDE_TERMS * len(wanted))
+        )
+        best = max(best, named, key=len)
+    return best
 
 
 def _plain_distinct(side: str, sides: Sequence[str]) -> set[str]:

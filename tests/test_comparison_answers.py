@@ -1,0 +1,190 @@
+"""Comparisons answered from written answers: one per side when none weighs every side, and
+sides named only in the message's context ("...but I thought CloudWatch. Why them?")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.study import StudyIndex
+from knowledge.bank import Bank
+from knowledge.embeddings import MiniLMEmbedder
+from knowledge.notes import load_notes
+from knowledge.questions import comparison_sides
+from knowledge.vector_index import open_client
+from knowledge.written_match import speaks_of_every_part
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CONFIG_DOCS = "https://docs.aws.amazon.com/config/latest/developerguide/WhatIsConfig.html"
+INSPECTOR_DOCS = "https://docs.aws.amazon.com/inspector/latest/user/what-is-inspector.html"
+TRAIL_DOCS = "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-user-guide.html"
+CONFIG_VS_ADVISOR = (
+    "AWS Config records how each of your resources is configured over time and checks that "
+    "configuration against rules you choose, while Trusted Advisor runs checks that AWS "
+    "defines across cost, performance, security, fault tolerance and service limits. Use "
+    "Config to prove a resource follows your own rules and to see what changed; use Trusted "
+    "Advisor for AWS's best-practice recommendations on the account as a whole."
+)
+INSPECTOR = (
+    "Amazon Inspector scans EC2 instances, container images in Amazon ECR and Lambda functions "
+    "for known software vulnerabilities and unintended network exposure, and gives each "
+    "finding a risk score. It runs continuously once turned on and rescans when a new "
+    "vulnerability is published. Pick Inspector when a question is about known CVEs in the "
+    "software your own workloads run."
+)
+TRAIL_WATCH_CONFIG = (
+    "CloudTrail records who did what in the account: every API call, with the identity that "
+    "made it, the time, the source IP address and the result, which is what an audit needs. "
+    "CloudWatch watches how resources and applications behave, through metrics, logs, alarms "
+    "and dashboards. AWS Config records how each resource is configured over time. Ask "
+    "CloudTrail who deleted a security group, CloudWatch why CPU stayed at 90 percent, and "
+    "Config what the group's rules were last week."
+)
+BODY = """
+## What it is
+{name} is one of the services a team uses to keep an AWS account healthy and safe. It works
+across the resources of an account and reports what it finds in the console, through its API
+and as events that other services can act on, so that people and automation can respond to
+what it reports without logging in to every resource one by one.
+
+## How it is priced
+It is priced by how much it evaluates or records, with no upfront commitment, and it can be
+turned on for a whole organization from a delegated administrator account. Findings and
+records are kept for a period that the service documents and can be exported to Amazon S3 for
+longer retention or for analysis in other tools.
+
+## Where it fits
+Governance questions on the exam often set it beside its neighbours; what tells them apart is
+what each one looks at: configuration, API activity, performance, best practices or software
+vulnerabilities. Reading what each one looks at is usually enough to pick the right one.
+"""
+
+
+def note(note_id: str, name: str, question: str, answer: str, docs: str, also: str = "") -> str:
+    asked_as = f"\n    asked_as:\n      - {also}" if also else ""
+    return f"""---
+id: {note_id}
+title: {name}
+exams: [CLF-C02]
+tags: [governance]
+references:
+  - {docs}
+reviewed: 2026-11
+questions:
+  - question: {question}{asked_as}
+    answer: >-
+      {answer}
+    sources:
+      - {docs}
+---
+{BODY.format(name=name)}"""
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("comparisons")
+    notes = root / "notes"
+    notes.mkdir()
+    written = {
+        "aws-config": (
+            "AWS Config",
+            "What is the difference between AWS Config and Trusted Advisor?",
+            CONFIG_VS_ADVISOR,
+            CONFIG_DOCS,
+            "",
+        ),
+        "inspector": (
+            "Amazon Inspector",
+            "What is Amazon Inspector?",
+            INSPECTOR,
+            INSPECTOR_DOCS,
+            "",
+        ),
+        "cloudtrail": (
+            "AWS CloudTrail",
+            "What is the difference between CloudTrail, CloudWatch and AWS Config?",
+            TRAIL_WATCH_CONFIG,
+            TRAIL_DOCS,
+            "cloudtrail vs cloudwatch",
+        ),
+    }
+    for name, (title, question, answer, docs, also) in written.items():
+        text = note(f"note-{name}", title, question, answer, docs, also)
+        (notes / f"{name}.md").write_text(text, encoding="utf-8")
+    study = StudyIndex(load_notes(notes), MiniLMEmbedder(), lambda: open_client(root / "chroma"))
+    answerer, _ = study.ensure(Bank.load([FIXTURES / "bank"]))
+    return answerer
+
+
+def ask(answerer, question: str):  # type: ignore[no-untyped-def]
+    return answerer.extractive(question, answerer.retrieve(question))
+
+
+def test_a_three_way_comparison_gets_a_written_answer_for_every_side(answerer) -> None:  # type: ignore[no-untyped-def]
+    """No written answer weighs all three: the one on Config and Trusted Advisor, then the
+    one on Inspector, each whole and in the order asked, citing both pages."""
+    answer = ask(answerer, "aws config vs trusted advisor vs inspector... which one checks what")
+
+    assert answer.text == f"{CONFIG_VS_ADVISOR}\n\n{INSPECTOR}", answer.text
+    assert [source.id for source in answer.sources] == [CONFIG_DOCS, INSPECTOR_DOCS]
+
+
+def test_sides_named_only_in_the_context_find_the_written_comparison(answerer) -> None:  # type: ignore[no-untyped-def]
+    question = (
+        "The practice question asked which service records who made API calls and the answer "
+        "was CloudTrail, but I thought CloudWatch did that. What's the actual difference "
+        "between them?"
+    )
+
+    assert ask(answerer, question).text == TRAIL_WATCH_CONFIG
+
+
+def test_a_side_with_no_written_answer_is_not_passed_over(answerer) -> None:  # type: ignore[no-untyped-def]
+    """GuardDuty has no written answer and no note: the two written answers found are not
+    offered as if they weighed it."""
+    answer = ask(answerer, "inspector vs guardduty vs aws config which one finds threats")
+
+    assert CONFIG_VS_ADVISOR not in answer.text
+    assert "does not cover guardduty" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "sides"),
+    [
+        (
+            "How do I estimate what it will cost? Is that Cost Explorer or the Pricing Calculator?",
+            ("Cost Explorer", "Pricing Calculator"),
+        ),
+        (
+            "When should a company pay for Enterprise Support instead of Business Support?",
+            ("Enterprise Support", "Business Support"),
+        ),
+        (
+            "aws config vs trusted advisor vs inspector... im so confused",
+            ("aws config", "trusted advisor", "inspector"),
+        ),
+        (
+            "rolling vs rolling with additional batch vs immutable",
+            ("rolling", "rolling with additional batch", "immutable"),
+        ),
+        ("I picked Amazon SQS but the answer was SNS. Which one is for fan-out?", ("SQS", "SNS")),
+        ("Is consolidated billing just one bill or is there a real discount?", None),
+        ("one bill for all our accounts, is that organizations or something else", None),
+        ("I set up a NAT gateway. Why does my Lambda function still time out?", None),
+    ],
+)
+def test_what_a_comparison_weighs(question: str, sides: tuple[str, ...] | None) -> None:
+    assert comparison_sides(question) == sides
+
+
+def test_a_tam_is_a_technical_account_manager() -> None:
+    """A part asking about "the dedicated TAM" is spoken of by an answer naming the
+    designated Technical Account Manager."""
+    parts = ["When should I pay for Enterprise Support?", "Is the dedicated TAM the difference?"]
+    said = (
+        "Pay for Enterprise Support when outages are costly: it adds a designated Technical "
+        "Account Manager who knows your environment."
+    )
+
+    assert speaks_of_every_part(said, parts)
