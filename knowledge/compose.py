@@ -35,6 +35,9 @@ from knowledge.rerank import STOPWORDS, Similarity, TermSimilarity, key_terms
 from knowledge.retrieval import Hit
 from knowledge.written_match import (
     asked_as,
+    asks_no_more,
+    defines_one_side,
+    is_definition,
     names_every_side,
     same_question,
     sides_asked_by,
@@ -46,7 +49,8 @@ SHORT_QUESTION = 12  # words: every name in a question this short is its subject
 SIDE_WORDS = 45  # a comparison of three gets this many words a side
 CANDIDATES = 36  # passages rescored: retrieval's top few plus the sections beside them
 KIND_WEIGHT = {"answer": 1.0, "note": 1.0, "question": 0.85, "option": 0.65, "trap": 0.6}
-WRITTEN_RANKS = 6  # a written answer quoted whole must be among retrieval's first few
+DEFINITION_PENALTY = 0.05  # a definition gives way to an answer nearly as close that says more
+WRITTEN_RANKS = 10  # a written answer quoted whole must be among retrieval's first few
 MAX_WRITTEN_PARTS = 2  # a question in more parts than this reads better composed
 KEEP_SHARE = 0.7  # a sentence under this share of the best one's score is a digression
 FILL_SHARE = 0.45  # ...but never one under this share of the best one's score
@@ -327,17 +331,32 @@ def _written_whole(
     asked = [question, *(parts if len(parts) == 1 and parts[0] != question else [])]
     if sides and sides == context_sides(question):  # "...CloudTrail, but I thought CloudWatch"
         asked.append(f"What is the difference between {' and '.join(sides)}?")
+    written = [s for s in written if not defines_one_side(s.hit.passage, question, sides)]
     phrasings = [(s, p) for s in written for p in asked_as(s.hit.passage)]
+    if not phrasings:
+        return None
     matrix = similarity(asked, [p for _, p in phrasings])
     closeness = [max(column) for column in zip(*matrix, strict=True)]
     fitting = [
         i
         for i, (source, phrasing) in enumerate(phrasings)
         if same_question(closeness[i], phrasing, question, similarity)
+        # a definition's few words must nearly all be asked, however close it reads:
+        # "What is a Lambda execution role?" is not "When is the execution environment reused?"
+        and (not is_definition(source.hit.passage.title) or asks_no_more(phrasing, question))
         and names_every_side(source.hit.passage, sides)
         and speaks_of_every_part(_said(source), parts)
     ]
-    return phrasings[max(fitting, key=lambda i: closeness[i])][0] if fitting else None
+    if not fitting:
+        return None
+    # a definition gives way to an answer nearly as close when more than "what is" was asked
+    lowered = not any(is_definition(part) for part in parts)
+    rank = [
+        closeness[i]
+        - (DEFINITION_PENALTY if lowered and is_definition(source.hit.passage.title) else 0)
+        for i, (source, _) in enumerate(phrasings)
+    ]
+    return phrasings[max(fitting, key=lambda i: rank[i])][0]
 
 
 def _written_per_part(

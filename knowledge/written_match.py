@@ -57,10 +57,28 @@ SHORT_FORMS = {
     "tam": "technical account manager",
     "tams": "technical account managers",
 }
+DEFINITION = re.compile(
+    r"^(?:what(?:'s| is| are)|whats) (?!the difference\b)[^,;]{1,60}\?$"
+    r"|^what does [^,;]{1,60} do\?$",
+    re.IGNORECASE,
+)
 SHORTHAND = re.compile(r"\b(?:" + "|".join(SHORT_FORMS) + r")\b")
 TIMING_OUT = re.compile(r"\btim(?:e|es|ed|ing) out\b")  # "timing out" is a "timeout"
 NEGATION = re.compile(r"\b(?:can't|cant|cannot|won't|wont)\b")
 ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")  # "SCPs" names what "SCP" names
+
+
+def is_definition(title: str) -> bool:
+    """Whether a written answer says what one thing is ("What is Amazon Inspector?")."""
+    return bool(DEFINITION.match(title.strip())) and comparison_sides(title) is None
+
+
+def defines_one_side(passage: Passage, question: str, sides: Sequence[str] | None) -> bool:
+    """Whether a written answer says what one of the compared things is ("What is Enterprise
+    Support?" for "business vs enterprise support"): given whole, it leaves the other out."""
+    if not sides or not is_definition(passage.title):
+        return False
+    return len(sides_asked_by(passage, question, sides)) == 1
 
 
 def same_question(closeness: float, phrasing: str, question: str, similarity: Similarity) -> bool:

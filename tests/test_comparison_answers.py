@@ -3,6 +3,7 @@ sides named only in the message's context ("...but I thought CloudWatch. Why the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,10 @@ from bot.study import StudyIndex
 from knowledge.bank import Bank
 from knowledge.embeddings import MiniLMEmbedder
 from knowledge.notes import load_notes
+from knowledge.passages import Passage
 from knowledge.questions import comparison_sides
 from knowledge.vector_index import open_client
-from knowledge.written_match import speaks_of_every_part
+from knowledge.written_match import defines_one_side, speaks_of_every_part
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONFIG_DOCS = "https://docs.aws.amazon.com/config/latest/developerguide/WhatIsConfig.html"
@@ -32,6 +34,14 @@ INSPECTOR = (
     "finding a risk score. It runs continuously once turned on and rescans when a new "
     "vulnerability is published. Pick Inspector when a question is about known CVEs in the "
     "software your own workloads run."
+)
+ROLE_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
+EXECUTION_ROLE = (
+    "A Lambda execution role is the IAM role Lambda assumes when it runs your function: its "
+    "trust policy lets the Lambda service assume it, and its permission policies decide which "
+    "AWS services and resources the function's code may call, such as writing logs to "
+    "CloudWatch Logs or reading one S3 bucket. Pick the execution role whenever the question "
+    "is about what the function itself is allowed to do."
 )
 TRAIL_WATCH_CONFIG = (
     "CloudTrail records who did what in the account: every API call, with the identity that "
@@ -108,6 +118,13 @@ def answerer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
             TRAIL_DOCS,
             "cloudtrail vs cloudwatch",
         ),
+        "lambda": (
+            "AWS Lambda",
+            "What is a Lambda execution role?",
+            EXECUTION_ROLE,
+            ROLE_DOCS,
+            "lambda execution role",
+        ),
     }
     for name, (title, question, answer, docs, also) in written.items():
         text = note(f"note-{name}", title, question, answer, docs, also)
@@ -147,6 +164,35 @@ def test_a_side_with_no_written_answer_is_not_passed_over(answerer) -> None:  # 
 
     assert CONFIG_VS_ADVISOR not in answer.text
     assert "does not cover guardduty" in answer.text, answer.text
+
+
+def test_a_definition_is_not_given_for_a_question_about_something_else(answerer) -> None:  # type: ignore[no-untyped-def]
+    """Its few words read close to many questions: "What is a Lambda execution role?" is no
+    answer to when Lambda reuses its execution environment."""
+    answer = ask(answerer, "When does Lambda reuse the execution environment?")
+
+    assert EXECUTION_ROLE not in answer.text
+
+
+def test_a_definition_of_one_side_is_not_given_for_the_comparison() -> None:
+    """The answer to "What is Enterprise Support?" speaks of business-critical systems, but
+    it answers "business vs enterprise support" only in part."""
+    sides = ("business", "enterprise support plan")
+    question = "business vs enterprise support plan - how do i tell which one the question wants?"
+    enterprise = Passage(
+        id="note-support#a1",
+        source_id="note-support",
+        kind="answer",
+        exams=("CLF-C02",),
+        domain="billing",
+        title="What is Enterprise Support?",
+        text="Enterprise Support gives a designated TAM and a 15-minute response when a "
+        "business-critical system is down.",
+    )
+    both = replace(enterprise, title="When do I need Enterprise Support instead of Business?")
+
+    assert defines_one_side(enterprise, question, sides)
+    assert not defines_one_side(both, question, sides)
 
 
 @pytest.mark.parametrize(
