@@ -29,7 +29,8 @@ COMPARISON = (
     re.compile(r"compare (?P<x>.+?) (?:and|with|to) (?P<y>.+)", re.IGNORECASE),
     re.compile(r"(?P<x>[\w .'/-]+?)\s+(?:vs\.?|versus)\s+(?P<y>.+)", re.IGNORECASE),
     re.compile(
-        r"(?:use|choose|pick|pay for|go with) (?P<x>.+?) (?:instead of|over|or) (?P<y>.+)",
+        r"(?:use|choose|pick|pay for|go with) (?P<x>.+?) (?:instead of|over|or) "
+        r"(?!(?:is|are|do|does|can|will|should|would|not|something|anything)\b)(?P<y>.+)",
         re.IGNORECASE,
     ),
     # "Is that Cost Explorer or the Pricing Calculator?" (not "... or is there a discount?")
@@ -49,6 +50,14 @@ SIDE_END = re.compile(
 PART_SPLIT = re.compile(
     r",?\s+(?:and|but)\s+(?=(?:why|how|what|which|when|whose|where|who|can|could|is|are|"
     r"does|do|should)\b)",
+    re.IGNORECASE,
+)
+# "what am I missing?" follows on from the part before it; it asks nothing of its own
+HELPLESS = frozenset({"am", "miss", "missing", "do", "doing", "wrong", "here", "see", "know"})
+LISTED_WORDS = 5  # a listed side names a thing in a few words; a longer item is a clause
+VAGUE = re.compile(
+    r"^(?:something|anything|someone|somewhere|neither|both|none|all|what|which|other)"
+    r"(?:\s+(?:else|other|of them|of these|one))?$",
     re.IGNORECASE,
 )
 # "...what's the difference between them?", "which one do I use?"
@@ -84,7 +93,7 @@ def question_parts(question: str) -> list[str]:
         if not (chunk.endswith("?") or ASKS.match(chunk)):
             continue
         for piece in PART_SPLIT.split(chunk):
-            if len(key_terms(piece)) >= 2:
+            if len(key_terms(piece) - HELPLESS) >= 2:
                 parts.append(piece.strip(" ,"))
     return parts or [question]
 
@@ -110,7 +119,25 @@ def comparison_sides(question: str) -> tuple[str, ...] | None:
     difference between them?"), or None when it asks about one thing."""
     if chained := _chain(question):
         return chained
-    return _named_sides(question) or context_sides(question)
+    return _named_sides(question) or _listed_sides(question) or context_sides(question)
+
+
+def _listed_sides(question: str) -> tuple[str, ...] | None:
+    """The things a message ending in a list weighs ("...when our internet is slow? snowball,
+    snowmobile or datasync"; "how could I have caught it, budgets or cost anomaly detection or
+    something else"), less the vague ones."""
+    last = re.split(r"(?<=[?!.])\s+", question.strip())[-1].strip(" ?!.")
+    if not re.search(r"\sor\s", last):
+        return None
+    items = [i.strip(" '\"") for i in re.split(r",\s*(?:or\s+)?|\s+or\s+", last) if i.strip()]
+    while items and (ASKS.match(items[0]) or len(items[0].split()) > LISTED_WORDS):
+        items.pop(0)  # the clause the list follows ("how could I have caught it sooner")
+    items = [re.sub(r"^(?:a|an|the|just)\s+", "", i, flags=re.I) for i in items]
+    named = [i for i in items if not VAGUE.match(i)]
+    if any(ASKS.match(i) or len(i.split()) > LISTED_WORDS for i in named) or len(named) < 2:
+        return None
+    sets = [frozenset(terms(i)) for i in named]
+    return tuple(named) if all(sets) and len(set(sets)) == len(sets) else None
 
 
 def _named_sides(question: str) -> tuple[str, ...] | None:

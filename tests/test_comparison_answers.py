@@ -13,7 +13,7 @@ from knowledge.bank import Bank
 from knowledge.embeddings import MiniLMEmbedder
 from knowledge.notes import load_notes
 from knowledge.passages import Passage
-from knowledge.questions import comparison_sides
+from knowledge.questions import comparison_sides, question_parts
 from knowledge.vector_index import open_client
 from knowledge.written_match import defines_one_side, speaks_of_every_part
 
@@ -215,6 +215,15 @@ def test_a_definition_of_one_side_is_not_given_for_the_comparison() -> None:
             ("rolling", "rolling with additional batch", "immutable"),
         ),
         ("I picked Amazon SQS but the answer was SNS. Which one is for fan-out?", ("SQS", "SNS")),
+        (
+            "how do we move 80 TB when our internet is slow? snowball, snowmobile or datasync",
+            ("snowball", "snowmobile", "datasync"),
+        ),
+        (
+            "could i have caught it sooner, budgets or cost anomaly detection or something else",
+            ("budgets", "cost anomaly detection"),
+        ),
+        ("Can I use Lambda or do I need EC2?", None),
         ("Is consolidated billing just one bill or is there a real discount?", None),
         ("one bill for all our accounts, is that organizations or something else", None),
         ("I set up a NAT gateway. Why does my Lambda function still time out?", None),
@@ -222,6 +231,13 @@ def test_a_definition_of_one_side_is_not_given_for_the_comparison() -> None:
 )
 def test_what_a_comparison_weighs(question: str, sides: tuple[str, ...] | None) -> None:
     assert comparison_sides(question) == sides
+
+
+def test_what_am_i_missing_is_no_part_of_its_own() -> None:
+    """It asks for the cause of what the student described, not about something new."""
+    question = "my api returns 502 but the lambda logs say it succeeded?? what am i missing"
+
+    assert question_parts(question) == [question.removesuffix(" what am i missing")]
 
 
 def test_a_tam_is_a_technical_account_manager() -> None:
