@@ -16,6 +16,7 @@ from knowledge.questions import ASKING_TERMS, comparison_sides, distinct_terms, 
 from knowledge.rerank import Similarity
 
 WRITTEN_TERMS = 0.75  # the share of a written question's terms the student's question holds
+FAIRLY_CLOSE_TERMS = 0.6  # ...or this share, when the two questions are fairly close
 CLOSE_TERMS = 0.5  # ...or this share, when the two questions are very close in meaning
 NEARLY_SAME_TERMS = 1 / 3  # ...or this, when they are nearly the same in meaning
 SIDE_TERMS = 0.6  # a written answer names this share of what tells a compared side apart
@@ -92,6 +93,8 @@ def same_question(closeness: float, phrasing: str, question: str, similarity: Si
         return asks_no_more(phrasing, question, NEARLY_SAME_TERMS)
     if closeness >= (getattr(similarity, "close_question", None) or 1.0):
         return asks_no_more(phrasing, question, CLOSE_TERMS)
+    if closeness >= (getattr(similarity, "fairly_close_question", None) or 1.0):
+        return asks_no_more(phrasing, question, FAIRLY_CLOSE_TERMS)
     same = getattr(similarity, "same_question", None) or 1.0
     return closeness >= same and asks_no_more(phrasing, question)
 

@@ -14,8 +14,9 @@ from knowledge.embeddings import MiniLMEmbedder
 from knowledge.notes import load_notes
 from knowledge.passages import Passage
 from knowledge.questions import comparison_sides, question_parts
+from knowledge.rerank import EmbeddingSimilarity
 from knowledge.vector_index import open_client
-from knowledge.written_match import defines_one_side, speaks_of_every_part
+from knowledge.written_match import defines_one_side, same_question, speaks_of_every_part
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONFIG_DOCS = "https://docs.aws.amazon.com/config/latest/developerguide/WhatIsConfig.html"
@@ -250,3 +251,25 @@ def test_a_tam_is_a_technical_account_manager() -> None:
     )
 
     assert speaks_of_every_part(said, parts)
+
+
+def test_a_fairly_close_question_needs_three_fifths_of_what_the_written_one_names() -> None:
+    """Between 0.70 and 0.78 of cosine, "initialize the SDK client outside the handler, why
+    does that matter?" is the written question on clients and connections outside the
+    handler; "an ECS task reading S3" is not the CDK's "Lambda reading S3"."""
+    similarity = EmbeddingSimilarity(MiniLMEmbedder())
+    typed = (
+        "The explanation said to initialize the SDK client outside the Lambda handler. "
+        "Why does that matter if the function works fine either way?"
+    )
+    written = "Why should I create SDK clients and database connections outside the Lambda handler?"
+    ecs = (
+        "How do I give an ECS task permission to read from an S3 bucket without putting "
+        "access keys in the container or environment variables?"
+    )
+    cdk = "How do I give a Lambda function permission to read an S3 bucket in the CDK?"
+    close, other = similarity([typed, ecs], [written, cdk])[0][0], similarity([ecs], [cdk])[0][0]
+
+    assert 0.70 <= close < 0.78 and 0.70 <= other < 0.78  # the band this tier reads
+    assert same_question(close, written, typed, similarity)
+    assert not same_question(other, cdk, ecs, similarity)
