@@ -49,7 +49,6 @@ SHORT_QUESTION = 12  # words: every name in a question this short is its subject
 SIDE_WORDS = 45  # a comparison of three gets this many words a side
 CANDIDATES = 36  # passages rescored: retrieval's top few plus the sections beside them
 KIND_WEIGHT = {"answer": 1.0, "note": 1.0, "question": 0.85, "option": 0.65, "trap": 0.6}
-DEFINITION_PENALTY = 0.05  # a definition gives way to an answer nearly as close that says more
 WRITTEN_RANKS = 10  # a written answer quoted whole must be among retrieval's first few
 MAX_WRITTEN_PARTS = 2  # a question in more parts than this reads better composed
 KEEP_SHARE = 0.7  # a sentence under this share of the best one's score is a digression
@@ -347,16 +346,7 @@ def _written_whole(
         and names_every_side(source.hit.passage, sides)
         and speaks_of_every_part(_said(source), parts)
     ]
-    if not fitting:
-        return None
-    # a definition gives way to an answer nearly as close when more than "what is" was asked
-    lowered = not any(is_definition(part) for part in parts)
-    rank = [
-        closeness[i]
-        - (DEFINITION_PENALTY if lowered and is_definition(source.hit.passage.title) else 0)
-        for i, (source, _) in enumerate(phrasings)
-    ]
-    return phrasings[max(fitting, key=lambda i: rank[i])][0]
+    return phrasings[max(fitting, key=lambda i: closeness[i])][0] if fitting else None
 
 
 def _written_per_part(
