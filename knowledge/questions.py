@@ -43,7 +43,8 @@ COMPARISON = (
     ),
 )
 SIDE_END = re.compile(
-    r"[?,:;(]|\.\.+|…|\s[-–—]\s|\s(?:vs\.?|versus|in|for|on|when|if|which|so|to|workflows?)\s",
+    r"[?,:;(]|\.\.+|…|\.\s|\s[-–—]\s|\s(?:vs\.?|versus|in|for|on|when|if|which|so|to|workflows?)\s"
+    r"|\s(?:i|im|i'm|we|my|our|they|you)\s",  # "config i always mix these up"
     re.IGNORECASE,
 )
 # "..., or is it always wrong?" puts the part before it another way: no second part.

@@ -224,6 +224,10 @@ def test_a_definition_of_one_side_is_not_given_for_the_comparison() -> None:
             "could i have caught it sooner, budgets or cost anomaly detection or something else",
             ("budgets", "cost anomaly detection"),
         ),
+        (
+            "cloudtrail vs cloudwatch vs config i always mix these up. which one tells me who",
+            ("cloudtrail", "cloudwatch", "config"),
+        ),
         ("Can I use Lambda or do I need EC2?", None),
         ("Is consolidated billing just one bill or is there a real discount?", None),
         ("one bill for all our accounts, is that organizations or something else", None),
