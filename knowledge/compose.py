@@ -225,16 +225,21 @@ def missing_terms(question: str, chosen: Sequence[Hit], hits: Sequence[Hit] = ()
 
 def _sources(question: str, hits: Sequence[Hit], stems: Mapping[str, str]) -> list[_Source]:
     """The candidates with their quotable sentences. A section added beside a retrieved note
-    section (score 0) ranks just after its note's best section."""
+    section (score 0) ranks just after its note's best section. Written answers rank apart
+    from the rest: a note's many written answers rank high for their own questions, which
+    says nothing of which of its sections answers when none of them is quoted."""
     found = []
     first: dict[str, int] = {}
+    others = 0  # passages other than written answers so far
     for rank, hit in enumerate(hits[:CANDIDATES]):
-        first.setdefault(hit.passage.source_id, rank)
+        if hit.passage.kind != "answer":
+            rank, others = others, others + 1
+            first.setdefault(hit.passage.source_id, rank)
         stem = stems.get(hit.passage.source_id, hit.passage.context)
         sentences = quotable_sentences(hit, stem, question)
         if sentences:
             beside = hit.score == 0.0 and hit.dense is None
-            order = first[hit.passage.source_id] + BESIDE_RANKS if beside else rank
+            order = first.get(hit.passage.source_id, rank) + BESIDE_RANKS if beside else rank
             found.append(_Source(hit, sentences, order, terms(" ".join(sentences))))
     return found
 
@@ -640,11 +645,17 @@ def compose_extractive(
         return replace(whole, written=tuple(s.hit.passage for s in answered))
     sources = [s for s in sources if s.hit.passage.kind != "answer"] or sources
     _score_passages(queries, sources, similarity)
-    anchor = max(range(len(sources)), key=lambda i: sources[i].scores[0])
-    plan, fit_queries, missing = _plan(question, sources, parts, anchor)
-    _fit_sentences(fit_queries, sources, list(plan.roles), similarity)
     budget = max(max_words, SIDE_WORDS * len(sides or ()))
-    text, used = _render(sources, plan, budget, similarity)
+    text, used, missing = "", [], []
+    while not text and sources:
+        anchor = max(range(len(sources)), key=lambda i: sources[i].scores[0])
+        plan, fit_queries, missing = _plan(question, sources, parts, anchor)
+        _fit_sentences(fit_queries, sources, list(plan.roles), similarity)
+        text, used = _render(sources, plan, budget, similarity)
+        # every sentence chosen pointed at something never shown: the next best passages
+        sources = [s for i, s in enumerate(sources) if i not in plan.roles]
+    if not text:
+        return _composed(_cheat_sheet(hits), list(hits[:1]))
     for side in missing:
         text += f"\n\nThe study material does not cover {side}."
     if names := missing_terms(question, used, hits):

@@ -242,3 +242,57 @@ def test_a_sentence_whose_pronoun_points_at_a_scenario_never_shown_is_left_out()
 
     assert "cost follows demand" in answer.text
     assert "it can instead pay" not in answer.text, answer.text
+
+
+def test_a_passage_whose_only_sentence_points_at_nothing_gives_way_to_the_next() -> None:
+    """'With cloud computing it can instead pay...' has an "it" never shown: rather than an
+    empty answer, the next passage answers."""
+    lone = note(
+        "clf-con-002#q",
+        "With cloud computing it can instead pay only when it consumes resources, which AWS "
+        "calls trading fixed expense for variable expense.",
+    )
+    plain = note(
+        "note-pricing#0",
+        "Paying only for what you use, instead of buying servers up front, means no capacity "
+        "sits idle and no money is spent on guesses about demand.",
+    )
+    answer = compose_extractive(
+        "Why is trading fixed expense for variable expense a benefit of cloud computing?",
+        [lone, plain],
+    )
+
+    assert "no capacity sits idle" in answer.text, answer.text
+
+
+def test_a_notes_written_answers_do_not_lift_its_other_sections_above_the_one_found() -> None:
+    """Written answers of the TTL note rank first but are not quoted; the note's TTL
+    section, which retrieval found, answers rather than its Streams section beside it."""
+
+    def answer(pid: str) -> Hit:
+        written = note(pid, "Why are expired items still in my DynamoDB table?", "answer")
+        return Hit(passage=written.passage, score=1.0, dense=0.6)
+
+    streams = note(
+        "note-ddb#1",
+        "When a stream is enabled, DynamoDB writes a time-ordered record for every insert, "
+        "update and delete. Each change appears once, in order for a given item, and records "
+        "are kept for 24 hours. The usual consumer is an AWS Lambda function attached through "
+        "an event source mapping, which polls the stream shards and invokes the function.",
+    )
+    ttl = note(
+        "note-ddb#2",
+        "To use TTL, pick an attribute name and store on each item a Number holding the expiry "
+        "time in Unix epoch seconds. Items without the attribute never expire. A background "
+        "process deletes expired items, typically within a few days of expiry rather than at "
+        "the exact second. TTL deletions do not consume write capacity.",
+    )
+    other = note("dva-x#o3", "A DynamoDB table named Orders stores one item per order.", "option")
+    hits = [answer("note-ddb#a0"), answer("note-ddb#a1"), answer("note-ddb#a2"), other, ttl]
+    composed = compose_extractive(
+        "How do I make a DynamoDB item disappear automatically after 30 days?",
+        [*hits, Hit(passage=streams.passage, score=0.0)],
+        similarity=EmbeddingSimilarity(MiniLMEmbedder()),
+    )
+
+    assert composed.text.startswith("To use TTL"), composed.text
