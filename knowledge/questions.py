@@ -53,6 +53,19 @@ PART_SPLIT = re.compile(
     r"does|do|should)\b)",
     re.IGNORECASE,
 )
+# "is it the same thing as X or Y", "is X different from Y"
+SAME_AS = re.compile(
+    r"\b(?:is|are|isn't|aren't)\s+(?P<x>[\w .'/-]{1,40}?)\s+(?:really\s+|actually\s+)?"
+    r"(?:the same(?: thing)? as|any different from|diff?e?rent (?:from|than))\s+(?P<y>.+)",
+    re.IGNORECASE,
+)
+PRONOUNS = frozenset({"it", "that", "this", "they", "these", "those"})
+# the thing a question asks about before "is it the same as ...": "what is an edge location"
+ASKED_ABOUT = re.compile(
+    r"\bwhat(?:'s| is| are| does)\s+(?:an?\s+|the\s+)?(?P<x>[\w .'/-]{2,40}?)"
+    r"(?:\s+(?:actually|exactly|really|mean|do))?\s*[?.!]",
+    re.IGNORECASE,
+)
 # "what am I missing?" follows on from the part before it; it asks nothing of its own
 HELPLESS = frozenset({"am", "miss", "missing", "do", "doing", "wrong", "here", "see", "know"})
 LISTED_WORDS = 5  # a listed side names a thing in a few words; a longer item is a clause
@@ -65,7 +78,7 @@ VAGUE = re.compile(
 POINTS_BACK = re.compile(
     r"\b(?:difference|differ|compare|which one|better|instead|same thing)\b.*"
     r"\b(?:them|the two|these|those|both|each other|which one|it)\b"
-    r"|\bwhich one\b",
+    r"|\bwhich one\b|\bthe difference\b(?!\s+between\b)",
     re.IGNORECASE,
 )
 NAME_RUN = re.compile(r"\b[A-Z][A-Za-z0-9-]*(?:\s+[A-Z][A-Za-z0-9-]*)*")
@@ -141,7 +154,26 @@ def _listed_sides(question: str) -> tuple[str, ...] | None:
     return tuple(named) if all(sets) and len(set(sets)) == len(sets) else None
 
 
+def _same_as_sides(question: str) -> tuple[str, ...] | None:
+    """ "What is an edge location? Is it the same thing as a local zone or a regional edge
+    cache?" weighs the thing asked about against each named after "the same as"."""
+    match = SAME_AS.search(question)
+    if not match:
+        return None
+    x = re.sub(r"^(?:a|an|the)\s+", "", match.group("x").strip(), flags=re.I)
+    if x.lower() in PRONOUNS:
+        asked = ASKED_ABOUT.search(question[: match.start()])
+        x = asked.group("x").strip() if asked else ""
+    tail = SIDE_END.split(f"{match.group('y')} ", maxsplit=1)[0].strip(" ?.'\"")
+    others = [re.sub(r"^(?:a|an|the)\s+", "", o, flags=re.I) for o in re.split(r"\s+or\s+", tail)]
+    sides = tuple(side for side in [x, *others] if side)
+    named = [frozenset(terms(side)) for side in sides]
+    return sides if len(sides) >= 2 and all(named) and len(set(named)) == len(named) else None
+
+
 def _named_sides(question: str) -> tuple[str, ...] | None:
+    if same := _same_as_sides(question):
+        return same
     for pattern in COMPARISON:
         if match := pattern.search(question):
             x = match.group("x").strip(" ?.'\"")

@@ -228,6 +228,17 @@ def test_a_definition_of_one_side_is_not_given_for_the_comparison() -> None:
             "cloudtrail vs cloudwatch vs config i always mix these up. which one tells me who",
             ("cloudtrail", "cloudwatch", "config"),
         ),
+        (
+            "what is an edge location actually? is it the same thing as a local zone or a "
+            "regional edge cache",
+            ("edge location", "local zone", "regional edge cache"),
+        ),
+        ("Is a GSI different from an LSI in how it uses capacity?", ("GSI", "LSI")),
+        (
+            "The answer was Secrets Manager, but I thought SSM Parameter Store does the same "
+            "thing. What's actually the difference?",
+            ("Secrets Manager", "SSM Parameter Store"),
+        ),
         ("Can I use Lambda or do I need EC2?", None),
         ("Is consolidated billing just one bill or is there a real discount?", None),
         ("one bill for all our accounts, is that organizations or something else", None),
