@@ -4,6 +4,7 @@ test bank, and a core with a controllable clock."""
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,15 @@ from knowledge.vector_index import open_client
 
 FIXTURES = Path(__file__).parent / "fixtures"
 POSTGRES_URL = os.environ.get("STUDYBOT_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def interruptible_children() -> None:
+    """Tests stop `studybot run ...` with SIGINT, as Ctrl+C does. A test run started in the
+    background by a non-interactive shell ignores SIGINT, and the bots it starts would inherit
+    that and never stop; with a handler here, they start with the default."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _postgres_database() -> Iterator[str]:
