@@ -66,6 +66,7 @@ ASKED_ABOUT = re.compile(
     r"(?:\s+(?:actually|exactly|really|mean|do))?\s*[?.!]",
     re.IGNORECASE,
 )
+ARTICLE = re.compile(r"^(?:a|an|the)\s+", re.IGNORECASE)
 # "what am I missing?" follows on from the part before it; it asks nothing of its own
 HELPLESS = frozenset({"am", "miss", "missing", "do", "doing", "wrong", "here", "see", "know"})
 LISTED_WORDS = 5  # a listed side names a thing in a few words; a longer item is a clause
@@ -160,12 +161,12 @@ def _same_as_sides(question: str) -> tuple[str, ...] | None:
     match = SAME_AS.search(question)
     if not match:
         return None
-    x = re.sub(r"^(?:a|an|the)\s+", "", match.group("x").strip(), flags=re.I)
+    x = _bare(match.group("x").strip())
     if x.lower() in PRONOUNS:
         asked = ASKED_ABOUT.search(question[: match.start()])
         x = asked.group("x").strip() if asked else ""
     tail = SIDE_END.split(f"{match.group('y')} ", maxsplit=1)[0].strip(" ?.'\"")
-    others = [re.sub(r"^(?:a|an|the)\s+", "", o, flags=re.I) for o in re.split(r"\s+or\s+", tail)]
+    others = [_bare(other) for other in re.split(r"\s+or\s+", tail)]
     sides = tuple(side for side in [x, *others] if side)
     named = [frozenset(terms(side)) for side in sides]
     return sides if len(sides) >= 2 and all(named) and len(set(named)) == len(named) else None
@@ -178,12 +179,17 @@ def _named_sides(question: str) -> tuple[str, ...] | None:
         if match := pattern.search(question):
             x = match.group("x").strip(" ?.'\"")
             x = re.sub(r"^.*\b(?:between|use|choose|pick|compare)\s+", "", x, flags=re.I)
-            x = re.sub(r"^(?:a|an|the)\s+", "", x, flags=re.I).strip(" '\"")
+            x = _bare(x).strip(" '\"")
             y = SIDE_END.split(f"{match.group('y')} ", maxsplit=1)[0].strip(" ?.'\"")
-            y = re.sub(r"^(?:a|an|the)\s+", "", y, flags=re.I).strip(" '\"")
+            y = _bare(y).strip(" '\"")
             if terms(x) - terms(y) and terms(y) - terms(x):
                 return x, y
     return None
+
+
+def _bare(side: str) -> str:
+    """A side without its article: "the Pricing Calculator" names "Pricing Calculator"."""
+    return ARTICLE.sub("", side)
 
 
 def context_sides(question: str) -> tuple[str, ...] | None:
