@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from knowledge.bank import SHARED
-from knowledge.compose import compose_extractive
+from knowledge.compose import MAX_WRITTEN_PARTS, compose_extractive
 from knowledge.passages import Passage
-from knowledge.questions import comparison_sides, terms
+from knowledge.questions import comparison_sides, question_parts, terms
 from knowledge.rerank import EmbeddingSimilarity, Similarity, TermSimilarity
 from knowledge.retrieval import Hit, RetrievalMode, Retriever
 from knowledge.written_match import asks_no_more, names_every_side
@@ -35,6 +35,7 @@ COVERED_TERMS = 0.6
 WRITTEN_SIMILARITY = 0.85
 WRITTEN_TERMS = 0.75
 SIDE_HITS = 4  # passages retrieved for each side of a comparison, beside the question's own
+PART_HITS = 4  # ...and for each part of a question in two
 DOCS_TITLE = "AWS documentation"
 OTHER_CLOUDS = re.compile(
     r"\b(azure|gcp|google cloud|oracle cloud|oci|ibm cloud|alibaba cloud|digitalocean)\b",
@@ -123,17 +124,22 @@ class Answerer:
         exclude: str | None = None,
         scope: str = SHARED,
     ) -> list[Hit]:
-        """The best passages for `question` that a chat with `scope` may see, then, for a
-        comparison, the best few for each side it weighs: "config vs trusted advisor vs
-        inspector" finds Trusted Advisor's passages first, and Inspector's only when asked
-        for on its own. They follow the question's own, which decide coverage."""
+        """The best passages for `question` that a chat with `scope` may see, then the best few
+        for each side a comparison weighs and for each part of a question in two: "config vs
+        trusted advisor vs inspector" finds Trusted Advisor's passages first, and Inspector's
+        only when asked for on its own; "what is an edge location? is it the same as an
+        availability zone?" finds the zone's only when its part is asked alone. They follow
+        the question's own, which decide coverage."""
         found = self.retriever.search(
             question, self.candidates, exam, focus, mode, exclude=exclude, scope=scope
         )
         seen = {hit.passage.id for hit in found}
-        for side in comparison_sides(question) or ():
+        asked = [(f"What is {side}?", SIDE_HITS) for side in comparison_sides(question) or ()]
+        parts = question_parts(question)
+        asked += [(part, PART_HITS) for part in parts if 2 <= len(parts) <= MAX_WRITTEN_PARTS]
+        for query, count in asked:
             for hit in self.retriever.search(
-                f"What is {side}?", SIDE_HITS, exam, focus, mode, exclude=exclude, scope=scope
+                query, count, exam, focus, mode, exclude=exclude, scope=scope
             ):
                 if hit.passage.id not in seen:
                     found.append(hit)

@@ -319,7 +319,11 @@ class _Plan:
 
 
 def _written_whole(
-    sources: list[_Source], similarity: Similarity, question: str, sides: Sequence[str] | None
+    sources: list[_Source],
+    similarity: Similarity,
+    question: str,
+    sides: Sequence[str] | None,
+    ranks: int = WRITTEN_RANKS,
 ) -> _Source | None:
     """A written answer among the first few candidates whose question is nearly this one
     (judged only with vectors: shared words say too little about whether two questions are
@@ -328,7 +332,7 @@ def _written_whole(
     written answer must name every side.
     Otherwise written answers are left out: their sentences answer a narrower question."""
     bar = getattr(similarity, "same_question", None)
-    written = [s for s in sources if s.hit.passage.kind == "answer" and s.rank < WRITTEN_RANKS]
+    written = [s for s in sources if s.hit.passage.kind == "answer" and s.rank < ranks]
     if bar is None or not written:
         return None
     parts = question_parts(question)  # one part: the question without its context
@@ -359,12 +363,13 @@ def _written_per_part(
 ) -> list[_Source] | None:
     """A question in two parts ("what is appspec.yml, and in what order do the hooks run?")
     answered by two written answers, one asking each part, in the order asked; None unless
-    every part has its own."""
+    every part has its own. Each part was also retrieved alone, so its written answer may
+    rank anywhere among the candidates."""
     if not 2 <= len(parts) <= MAX_WRITTEN_PARTS:
         return None
     answered: list[_Source] = []
     for part in parts:
-        found = _written_whole(sources, similarity, part, comparison_sides(part))
+        found = _written_whole(sources, similarity, part, comparison_sides(part), CANDIDATES)
         if found is None or found in answered:
             return None
         answered.append(found)
@@ -634,10 +639,11 @@ def compose_extractive(
     parts = question_parts(question)
     sides = comparison_sides(question)
     queries = [question, *(parts if len(parts) > 1 else []), *(sides or ())]
-    if written := _written_whole(sources, similarity, question, sides):
+    written = _written_whole(sources, similarity, question, sides)
+    answered = _written_per_part(sources, similarity, parts)
+    if written and not (answered and written in answered):
         whole = _composed(written.hit.passage.text, [written.hit])
         return replace(whole, written=(written.hit.passage,))
-    answered = _written_per_part(sources, similarity, parts)
     if answered or (answered := _written_per_side(sources, question, sides)):
         whole = _composed(
             "\n\n".join(s.hit.passage.text for s in answered), [s.hit for s in answered]

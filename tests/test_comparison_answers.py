@@ -288,3 +288,60 @@ def test_a_fairly_close_question_needs_three_fifths_of_what_the_written_one_name
     assert 0.70 <= close < 0.78 and 0.70 <= other < 0.78  # the band this tier reads
     assert same_question(close, written, typed, similarity)
     assert not same_question(other, cdk, ecs, similarity)
+
+
+CONCURRENCY_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html"
+ENVIRONMENT_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html"
+PROVISIONED = (
+    "Provisioned concurrency keeps a number of execution environments initialized before "
+    "requests arrive, so the calls they serve start without a cold start. It is set on a "
+    "published version or an alias and billed for as long as it is configured, so it pays "
+    "off for latency-sensitive APIs with steady or predictable traffic."
+)
+COLD_START = (
+    "A cold start happens when Lambda must create a new execution environment before running "
+    "your handler: it downloads the code, starts the runtime and runs your initialization "
+    "code. That happens on the first request, when traffic scales out to more environments, "
+    "and after an idle environment was recycled; warm requests reuse one and skip it."
+)
+
+
+@pytest.fixture(scope="module")
+def lambda_answerer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("parts")
+    notes = root / "notes"
+    notes.mkdir()
+    written = {
+        "lambda-concurrency": (
+            "Lambda provisioned concurrency",
+            "What is Lambda provisioned concurrency and when is it worth paying for?",
+            PROVISIONED,
+            CONCURRENCY_DOCS,
+        ),
+        "lambda-environment": (
+            "Lambda execution environment",
+            "When does a Lambda cold start happen?",
+            COLD_START,
+            ENVIRONMENT_DOCS,
+        ),
+    }
+    for name, (title, question, answer, docs) in written.items():
+        text = note(f"note-{name}", title, question, answer, docs)
+        (notes / f"{name}.md").write_text(text, encoding="utf-8")
+    study = StudyIndex(load_notes(notes), MiniLMEmbedder(), lambda: open_client(root / "chroma"))
+    answerer, _ = study.ensure(Bank.load([FIXTURES / "bank"]))
+    return answerer
+
+
+def test_a_question_in_two_parts_gets_the_written_answer_to_each(lambda_answerer) -> None:  # type: ignore[no-untyped-def]
+    """The answer on provisioned concurrency speaks of cold starts too, but it never says when
+    one happens: the answer written for that part comes first, then the one for the other."""
+    question = (
+        "When does a Lambda cold start actually happen, and when is provisioned concurrency "
+        "worth paying for?"
+    )
+
+    answer = ask(lambda_answerer, question)
+
+    assert answer.text == f"{COLD_START}\n\n{PROVISIONED}", answer.text
+    assert [source.id for source in answer.sources] == [ENVIRONMENT_DOCS, CONCURRENCY_DOCS]
