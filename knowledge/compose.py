@@ -325,7 +325,19 @@ def _written_whole(
     sides: Sequence[str] | None,
     ranks: int = WRITTEN_RANKS,
 ) -> _Source | None:
-    """A written answer among the first few candidates whose question is nearly this one
+    """The written answer whose question is closest to this one (see `_fitting_written`)."""
+    fitting = _fitting_written(sources, similarity, question, sides, ranks)
+    return fitting[0] if fitting else None
+
+
+def _fitting_written(
+    sources: list[_Source],
+    similarity: Similarity,
+    question: str,
+    sides: Sequence[str] | None,
+    ranks: int = WRITTEN_RANKS,
+) -> list[_Source]:
+    """The written answers among the first few candidates whose question is nearly this one
     (judged only with vectors: shared words say too little about whether two questions are
     one), or nearly its asking part when the student wrapped it in context ("The practice
     question said ... Why ...?"; a question in two parts is matched whole). A comparison's
@@ -334,7 +346,7 @@ def _written_whole(
     bar = getattr(similarity, "same_question", None)
     written = [s for s in sources if s.hit.passage.kind == "answer" and s.rank < ranks]
     if bar is None or not written:
-        return None
+        return []
     parts = question_parts(question)  # one part: the question without its context
     asked = [question, *(parts if len(parts) == 1 and parts[0] != question else [])]
     if sides and sides == context_sides(question):  # "...CloudTrail, but I thought CloudWatch"
@@ -342,7 +354,7 @@ def _written_whole(
     written = [s for s in written if not defines_one_side(s.hit.passage, question, sides)]
     phrasings = [(s, p) for s in written for p in asked_as(s.hit.passage)]
     if not phrasings:
-        return None
+        return []
     matrix = similarity(asked, [p for _, p in phrasings])
     closeness = [max(column) for column in zip(*matrix, strict=True)]
     fitting = [
@@ -355,25 +367,41 @@ def _written_whole(
         and names_every_side(source.hit.passage, sides)
         and speaks_of_every_part(_said(source), parts)
     ]
-    return phrasings[max(fitting, key=lambda i: closeness[i])][0] if fitting else None
+    found: list[_Source] = []
+    for i in sorted(fitting, key=lambda i: -closeness[i]):
+        if all(phrasings[i][0] is not other for other in found):
+            found.append(phrasings[i][0])
+    return found
 
 
 def _written_per_part(
-    sources: list[_Source], similarity: Similarity, parts: Sequence[str]
+    sources: list[_Source], similarity: Similarity, parts: Sequence[str], whole: _Source | None
 ) -> list[_Source] | None:
     """A question in two parts ("what is appspec.yml, and in what order do the hooks run?")
     answered by two written answers, one asking each part, in the order asked; None unless
-    every part has its own. Each part was also retrieved alone, so its written answer may
-    rank anywhere among the candidates."""
+    every part has its own, or when the answer matching the whole question asks each part
+    too (a comparison of reserved and provisioned concurrency answers "reserved vs
+    provisioned? does reserved stop cold starts?" alone). Each part was also retrieved alone,
+    so its written answer may rank anywhere among the candidates."""
     if not 2 <= len(parts) <= MAX_WRITTEN_PARTS:
         return None
+    fitting = [_part_answers(sources, similarity, part) for part in parts]
+    if whole is not None and all(whole in found for found in fitting):
+        return None
     answered: list[_Source] = []
-    for part in parts:
-        found = _written_whole(sources, similarity, part, comparison_sides(part), CANDIDATES)
-        if found is None or found in answered:
+    for found in fitting:
+        if not found or found[0] in answered:
             return None
-        answered.append(found)
+        answered.append(found[0])
     return answered
+
+
+def _part_answers(sources: list[_Source], similarity: Similarity, part: str) -> list[_Source]:
+    """The written answers asking one part; a part weighing things is never answered by what
+    one of them is ("What is Lambda reserved concurrency?" for "reserved vs provisioned?")."""
+    sides = comparison_sides(part)
+    found = _fitting_written(sources, similarity, part, sides, CANDIDATES)
+    return [s for s in found if not (sides and is_definition(s.hit.passage.title))]
 
 
 def _written_per_side(
@@ -640,7 +668,7 @@ def compose_extractive(
     sides = comparison_sides(question)
     queries = [question, *(parts if len(parts) > 1 else []), *(sides or ())]
     written = _written_whole(sources, similarity, question, sides)
-    answered = _written_per_part(sources, similarity, parts)
+    answered = _written_per_part(sources, similarity, parts, written)
     if written and not (answered and written in answered):
         whole = _composed(written.hit.passage.text, [written.hit])
         return replace(whole, written=(written.hit.passage,))

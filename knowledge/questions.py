@@ -14,7 +14,7 @@ from knowledge.rerank import STOPWORDS, WORD, key_terms
 _STEMMER = Stemmer.Stemmer("english")
 # Words a question uses to ask, not to name a subject: their absence is no gap in coverage.
 ASKING = frozenset(
-    {"difference", "between", "use", "using", "choose", "pick", "work", "works", "happen"}
+    {"difference", "diff", "between", "use", "using", "choose", "pick", "work", "works", "happen"}
     | {"happens", "mean", "means", "need", "actually", "actual", "instead", "way", "best"}
     | {"people", "someone", "thing", "things", "get", "make", "set", "keep", "keeps", "like"}
     | {"used", "give", "gives", "will", "one", "two", "both", "each", "every", "time", "much"}
@@ -25,7 +25,7 @@ ASKING = frozenset(
 )
 ASKING_TERMS = set(_STEMMER.stemWords(sorted(ASKING | {"aws", "amazon", "term", "terms"})))
 COMPARISON = (
-    re.compile(r"difference between (?P<x>.+?) and (?P<y>.+)", re.IGNORECASE),
+    re.compile(r"\b(?:differences?|diff) between (?P<x>.+?) and (?P<y>.+)", re.IGNORECASE),
     re.compile(r"compare (?P<x>.+?) (?:and|with|to) (?P<y>.+)", re.IGNORECASE),
     re.compile(r"(?P<x>[\w .'/-]+?)\s+(?:vs\.?|versus)\s+(?P<y>.+)", re.IGNORECASE),
     re.compile(

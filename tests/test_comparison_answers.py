@@ -234,6 +234,7 @@ def test_a_definition_of_one_side_is_not_given_for_the_comparison() -> None:
             ("edge location", "local zone", "regional edge cache"),
         ),
         ("Is a GSI different from an LSI in how it uses capacity?", ("GSI", "LSI")),
+        ("whats the diff between an alias and a version?", ("alias", "version")),
         (
             "The answer was Secrets Manager, but I thought SSM Parameter Store does the same "
             "thing. What's actually the difference?",
@@ -304,6 +305,19 @@ COLD_START = (
     "code. That happens on the first request, when traffic scales out to more environments, "
     "and after an idle environment was recycled; warm requests reuse one and skip it."
 )
+RESERVED = (
+    "Reserved concurrency sets aside part of the account's concurrency for one function, "
+    "guaranteeing it that many concurrent executions and capping it there. Other functions "
+    "cannot use the reserved share, and it costs nothing extra. Use it to protect a critical "
+    "function from busy neighbours or to limit the load it puts on a database."
+)
+RESERVED_VS_PROVISIONED = (
+    "Reserved concurrency decides how many environments a function may use; provisioned "
+    "concurrency decides how many are already warm. Reserving sets aside and caps part of the "
+    "account's pool at no charge, but it initializes nothing, so cold starts still happen. "
+    "Provisioned concurrency keeps environments initialized so requests skip the cold start, "
+    "and you pay while it is allocated."
+)
 
 
 @pytest.fixture(scope="module")
@@ -323,6 +337,18 @@ def lambda_answerer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
             "When does a Lambda cold start happen?",
             COLD_START,
             ENVIRONMENT_DOCS,
+        ),
+        "lambda-reserved": (
+            "Lambda reserved concurrency",
+            "What is Lambda reserved concurrency?",
+            RESERVED,
+            CONCURRENCY_DOCS,
+        ),
+        "lambda-scaling": (
+            "Lambda concurrency",
+            "What is the difference between reserved and provisioned concurrency?",
+            RESERVED_VS_PROVISIONED,
+            CONCURRENCY_DOCS,
         ),
     }
     for name, (title, question, answer, docs) in written.items():
@@ -345,3 +371,14 @@ def test_a_question_in_two_parts_gets_the_written_answer_to_each(lambda_answerer
 
     assert answer.text == f"{COLD_START}\n\n{PROVISIONED}", answer.text
     assert [source.id for source in answer.sources] == [ENVIRONMENT_DOCS, CONCURRENCY_DOCS]
+
+
+def test_a_written_answer_asking_both_parts_is_given_alone(lambda_answerer) -> None:  # type: ignore[no-untyped-def]
+    """The comparison answers whether reserving concurrency stops cold starts too: the
+    definition of one side would only say part of it again."""
+    question = (
+        "whats the diff between reserved concurrency and provisioned concurrency? "
+        "does reserved also get rid of cold starts?"
+    )
+
+    assert ask(lambda_answerer, question).text == RESERVED_VS_PROVISIONED
