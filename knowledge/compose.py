@@ -26,8 +26,8 @@ from knowledge.questions import (
     ASKING,
     ASKING_TERMS,
     comparison_sides,
-    context_sides,
     distinct_terms,
+    implied_sides,
     question_parts,
     terms,
 )
@@ -349,7 +349,7 @@ def _fitting_written(
         return []
     parts = question_parts(question)  # one part: the question without its context
     asked = [question, *(parts if len(parts) == 1 and parts[0] != question else [])]
-    if sides and sides == context_sides(question):  # "...CloudTrail, but I thought CloudWatch"
+    if sides and sides == implied_sides(question):  # "...CloudTrail, but I thought CloudWatch"
         asked.append(f"What is the difference between {' and '.join(sides)}?")
     written = [s for s in written if not defines_one_side(s.hit.passage, question, sides)]
     phrasings = [(s, p) for s in written for p in asked_as(s.hit.passage)]

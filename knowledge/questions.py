@@ -82,6 +82,25 @@ POINTS_BACK = re.compile(
     r"|\bwhich one\b|\bthe difference\b(?!\s+between\b)",
     re.IGNORECASE,
 )
+# "I picked Cost Explorer, but the answer was Pricing Calculator. Why?" weighs the two
+PICKED = re.compile(
+    r"\b(?:i\s+(?:picked|chose|choose|selected|went\s+with|thought(?:\s+it\s+was)?|guessed|"
+    r"answered)|(?:correct\s+|right\s+)?answer\s+(?:was|is|said)|it\s+(?:picked|chose)|"
+    r"why\s+not(?:\s+just)?(?:\s+use)?|(?:and|but)\s+not(?:\s+just)?|instead\s+of|"
+    r"rather\s+than)\s+(?P<side>[^,.;:?!]+)"
+    # "why is PrivateLink the answer here", "why was Macie the correct answer"
+    r"|\bwhy\s+(?:is|was|did|does)\s+(?:it\s+pick\s+)?(?P<answer>[\w .:/-]{1,40}?)\s+"
+    r"(?:the\s+)?(?:(?:correct|right|best|better)\s+)?(?:answer|correct|right|better|chosen|"
+    r"picked|recommended)\b",
+    re.IGNORECASE,
+)
+CHOICE_TALK = re.compile(r"\b(?:answer|picked|chose|choose|correct|thought|why not)\b", re.I)
+PICKED_END = re.compile(
+    r"\s(?:but|and|because|since|for|as|which|when|instead|so|then|over|is|was|would|"
+    r"could|should|does|did|do|can|will|seemed|looked|were|are|also|gives?|gave|has|had)\b"
+    r"|\s(?:vs\.?|versus)\s",
+    re.IGNORECASE,
+)
 NAME_RUN = re.compile(r"\b[A-Z][A-Za-z0-9-]*(?:\s+[A-Z][A-Za-z0-9-]*)*")
 NOT_NAMES = frozenset(
     {"AWS", "Amazon", "I", "I'm", "API", "APIs", "ID", "IP", "HTTP", "HTTPS", "URL", "JSON"}
@@ -134,7 +153,32 @@ def comparison_sides(question: str) -> tuple[str, ...] | None:
     difference between them?"), or None when it asks about one thing."""
     if chained := _chain(question):
         return chained
-    return _named_sides(question) or _listed_sides(question) or context_sides(question)
+    return _named_sides(question) or _listed_sides(question) or implied_sides(question)
+
+
+def _picked_sides(question: str) -> tuple[str, ...] | None:
+    """What a student picked and what the answer was ("I picked Cost Explorer ..., but the
+    answer was Pricing Calculator. Why is Cost Explorer wrong?"): a question about a practice
+    answer weighs the two, as "X vs Y" would."""
+    if not any(c.endswith("?") for c in re.split(r"(?<=[?!.])\s+", question.strip())):
+        return None
+    sides: list[str] = []
+    if not CHOICE_TALK.search(question):
+        return None
+    for match in PICKED.finditer(question):
+        side = PICKED_END.split(f"{match.group('side') or match.group('answer')} ", maxsplit=1)[0]
+        side = _bare(re.sub(r"^(?:that|to|on|option\s+\w)\s+", "", side.strip(" '\"")))
+        side = side.strip(" '\"")
+        if side and len(side.split()) <= LISTED_WORDS and not ASKS.match(side):
+            sides.append(side)
+    sides = [side for side in sides if side.split()[0].lower() not in PRONOUNS | {"about"}]
+    # "I thought GuardDuty also monitors S3" names no more than GuardDuty
+    sides = [x for x in sides if not any(terms(y) < terms(x) for y in sides)]
+    sides = list({frozenset(terms(side)): side for side in reversed(sides)}.values())[::-1]
+    named = [frozenset(terms(side)) for side in sides]
+    if not 2 <= len(sides) <= 3 or not all(named) or len(set(named)) != len(named):
+        return None
+    return tuple(sides)
 
 
 def _listed_sides(question: str) -> tuple[str, ...] | None:
@@ -190,6 +234,13 @@ def _named_sides(question: str) -> tuple[str, ...] | None:
 def _bare(side: str) -> str:
     """A side without its article: "the Pricing Calculator" names "Pricing Calculator"."""
     return ARTICLE.sub("", side)
+
+
+def implied_sides(question: str) -> tuple[str, ...] | None:
+    """The things a question weighs without saying "X vs Y": the services its context named
+    before "what's the difference between them?", or what the student picked and what the
+    answer was."""
+    return context_sides(question) or _picked_sides(question)
 
 
 def context_sides(question: str) -> tuple[str, ...] | None:

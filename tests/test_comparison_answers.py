@@ -240,6 +240,22 @@ def test_a_definition_of_one_side_is_not_given_for_the_comparison() -> None:
             "thing. What's actually the difference?",
             ("Secrets Manager", "SSM Parameter Store"),
         ),
+        (
+            "I picked Cost Explorer for estimating a new workload, but the answer was Pricing "
+            "Calculator. Why is Cost Explorer wrong there?",
+            ("Cost Explorer", "Pricing Calculator"),
+        ),
+        (
+            "Why is PrivateLink the answer here and not a VPC endpoint? I thought those were "
+            "the same thing.",
+            ("PrivateLink", "VPC endpoint"),
+        ),
+        (
+            "Why was Macie the correct answer and not GuardDuty? I thought GuardDuty also "
+            "monitors S3.",
+            ("Macie", "GuardDuty"),
+        ),
+        ("Why is my Lambda function not picking up messages from the queue?", None),
         ("Can I use Lambda or do I need EC2?", None),
         ("Is consolidated billing just one bill or is there a real discount?", None),
         ("one bill for all our accounts, is that organizations or something else", None),
