@@ -39,6 +39,7 @@ from knowledge.written_match import (
     defines_one_side,
     is_definition,
     names_every_side,
+    plain_terms,
     same_question,
     sides_asked_by,
     speaks_of_every_part,
@@ -429,6 +430,23 @@ def _written_per_side(
     return answered if speaks_of_every_part(said, question_parts(question)) else None
 
 
+def _without_retold_definitions(answered: list[_Source]) -> list[_Source]:
+    """Written answers to quote together, less a definition of what another of them already
+    weighs: "What is write-through caching?" after "lazy loading vs write-through" retells
+    one side of it ("What is a CloudWatch dashboard?" after "Trusted Advisor vs the Health
+    Dashboard" does not: it names all its subject)."""
+    weighing = [
+        plain_terms(s.hit.passage.title) for s in answered if not is_definition(s.hit.passage.title)
+    ]
+
+    def retold(source: _Source) -> bool:
+        subject = plain_terms(source.hit.passage.title) - ASKING_TERMS
+        return any(subject <= other for other in weighing)
+
+    kept = [s for s in answered if not (is_definition(s.hit.passage.title) and retold(s))]
+    return kept or answered
+
+
 def _said(source: _Source) -> str:
     return f"{source.hit.passage.title} {source.hit.passage.text}"
 
@@ -673,6 +691,7 @@ def compose_extractive(
         whole = _composed(written.hit.passage.text, [written.hit])
         return replace(whole, written=(written.hit.passage,))
     if answered or (answered := _written_per_side(sources, question, sides)):
+        answered = _without_retold_definitions(answered)
         whole = _composed(
             "\n\n".join(s.hit.passage.text for s in answered), [s.hit for s in answered]
         )

@@ -356,7 +356,7 @@ def lambda_answerer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
         ),
         "lambda-reserved": (
             "Lambda reserved concurrency",
-            "What is Lambda reserved concurrency?",
+            "What is reserved concurrency?",
             RESERVED,
             CONCURRENCY_DOCS,
         ),
@@ -395,6 +395,17 @@ def test_a_written_answer_asking_both_parts_is_given_alone(lambda_answerer) -> N
     question = (
         "whats the diff between reserved concurrency and provisioned concurrency? "
         "does reserved also get rid of cold starts?"
+    )
+
+    assert ask(lambda_answerer, question).text == RESERVED_VS_PROVISIONED
+
+
+def test_a_definition_is_not_given_beside_a_comparison_that_weighs_it(lambda_answerer) -> None:  # type: ignore[no-untyped-def]
+    """The comparison already says what reserved concurrency is: its definition beside it
+    would say the same thing twice."""
+    question = (
+        "What is reserved concurrency? What is the difference between reserved and provisioned "
+        "concurrency?"
     )
 
     assert ask(lambda_answerer, question).text == RESERVED_VS_PROVISIONED
