@@ -26,7 +26,7 @@ from knowledge.passages import Passage
 from knowledge.questions import comparison_sides, question_parts, terms
 from knowledge.rerank import EmbeddingSimilarity, Similarity, TermSimilarity
 from knowledge.retrieval import Hit, RetrievalMode, Retriever
-from knowledge.written_match import asks_no_more, names_every_side
+from knowledge.written_match import asks_no_more, names_every_side, opens_as_asked
 
 COVERED_SIMILARITY = 0.35
 COVERED_TERMS = 0.6
@@ -216,6 +216,8 @@ def best_written_answer(question: str, hits: Sequence[Hit]) -> Hit | None:
         return None
     best = hits[0]
     if not names_every_side(best.passage, comparison_sides(question)):
+        return None
+    if not opens_as_asked(best.passage.text, question):
         return None
     if best.dense is not None:
         close = best.dense >= WRITTEN_SIMILARITY

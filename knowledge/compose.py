@@ -39,6 +39,7 @@ from knowledge.written_match import (
     defines_one_side,
     is_definition,
     names_every_side,
+    opens_as_asked,
     plain_terms,
     same_question,
     sides_asked_by,
@@ -367,6 +368,7 @@ def _fitting_written(
         and (not is_definition(source.hit.passage.title) or asks_no_more(phrasing, question))
         and names_every_side(source.hit.passage, sides)
         and speaks_of_every_part(_said(source), parts)
+        and opens_as_asked(source.hit.passage.text, question)
     ]
     found: list[_Source] = []
     for i in sorted(fitting, key=lambda i: -closeness[i]):
@@ -412,7 +414,11 @@ def _written_per_side(
     advisor vs aws config", then "What is Amazon Inspector?"), the fewest that weigh every
     side, in the order the sides were asked; None when a side has none, or when together they
     leave a part of the question unspoken of."""
-    written = [s for s in sources if s.hit.passage.kind == "answer"]
+    written = [
+        s
+        for s in sources
+        if s.hit.passage.kind == "answer" and opens_as_asked(s.hit.passage.text, question)
+    ]
     if not (sides and written):
         return None
     asks = [sides_asked_by(s.hit.passage, question, sides) for s in written]

@@ -66,7 +66,33 @@ DEFINITION = re.compile(
 SHORTHAND = re.compile(r"\b(?:" + "|".join(SHORT_FORMS) + r")\b")
 TIMING_OUT = re.compile(r"\btim(?:e|es|ed|ing) out\b")  # "timing out" is a "timeout"
 NEGATION = re.compile(r"\b(?:can't|cant|cannot|won't|wont)\b")
+OPENS_WITH_REASON = re.compile(r"Because\b")
+OPENS_WITH_VERDICT = re.compile(r"(?:Yes|No)\b")
+ASKS_WHY = re.compile(r"\bwhy\b|\bhow come\b", re.IGNORECASE)
+YES_NO_SPLIT = re.compile(
+    r"(?<=[?!.,;])\s+|\s+[-–—]\s+|\s+(?:and|or|but|so)\s+(?=(?:is|are|does|do|can|should)\b)",
+    re.IGNORECASE,
+)
+YES_NO = re.compile(
+    r"(?:so\s+|and\s+|but\s+|or\s+)?(?:is|are|does|do|did|can|could|should|would|will|was|were|"
+    r"has|have|am|isn'?t|aren'?t|doesn'?t|don'?t|won'?t|wont|can'?t|cant|shouldn'?t)\b",
+    re.IGNORECASE,
+)
 ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")  # "SCPs" names what "SCP" names
+
+
+def opens_as_asked(answer: str, question: str) -> bool:
+    """Whether a written answer's opening fits what the student asked: one opening "Because"
+    answers a why, one opening "Yes" or "No" a question that can be answered so ("is it...?",
+    "why didn't it...?"); given to "What is a stage variable?", "Because it keeps one API
+    definition..." answers a question never asked."""
+    opening = answer.lstrip()
+    if OPENS_WITH_REASON.match(opening):
+        return bool(ASKS_WHY.search(question))
+    if OPENS_WITH_VERDICT.match(opening):
+        chunks = filter(None, (c.strip() for c in YES_NO_SPLIT.split(question)))
+        return any(YES_NO.match(c) for c in chunks) or bool(ASKS_WHY.search(question))
+    return True
 
 
 def is_definition(title: str) -> bool:

@@ -16,7 +16,12 @@ from knowledge.passages import Passage
 from knowledge.questions import comparison_sides, question_parts
 from knowledge.rerank import EmbeddingSimilarity
 from knowledge.vector_index import open_client
-from knowledge.written_match import defines_one_side, same_question, speaks_of_every_part
+from knowledge.written_match import (
+    defines_one_side,
+    opens_as_asked,
+    same_question,
+    speaks_of_every_part,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONFIG_DOCS = "https://docs.aws.amazon.com/config/latest/developerguide/WhatIsConfig.html"
@@ -409,3 +414,27 @@ def test_a_definition_is_not_given_beside_a_comparison_that_weighs_it(lambda_ans
     )
 
     assert ask(lambda_answerer, question).text == RESERVED_VS_PROVISIONED
+
+
+@pytest.mark.parametrize(
+    ("opening", "question", "fits"),
+    [
+        ("Because it keeps one API definition.", "What is an API Gateway stage variable?", False),
+        ("Because it keeps one API definition.", "why use a stage variable for aliases", True),
+        ("No: rotation keeps the old material.", "How do I enable automatic rotation?", False),
+        (
+            "No, a conditional write is the mechanism.",
+            "what is a conditional write and is that the same thing as optimistic locking",
+            True,
+        ),
+        ("No, not by default: a budget only alerts.", "why didn't my budget stop it?", True),
+        ("Yes, both need the policy.", "Does the caller need a policy too?", True),
+        ("Use a presigned URL.", "How do I let a browser upload to S3?", True),
+    ],
+)
+def test_a_written_answer_opens_as_the_question_asks(
+    opening: str, question: str, fits: bool
+) -> None:
+    """An answer opening "Because" was written for a why, one opening "No" for a question
+    that can be answered no; quoted for another question, its first word answers nothing."""
+    assert opens_as_asked(opening, question) is fits
