@@ -60,6 +60,8 @@ SAME_AS = re.compile(
     re.IGNORECASE,
 )
 PRONOUNS = frozenset({"it", "that", "this", "they", "these", "those"})
+# words standing in for things named elsewhere ("when would I use one vs the other?")
+STAND_INS = PRONOUNS | {"one", "other", "another", "them", "each", "both", "either", "neither"}
 # the thing a question asks about before "is it the same as ...": "what is an edge location"
 ASKED_ABOUT = re.compile(
     r"\bwhat(?:'s| is| are| does)\s+(?:an?\s+|the\s+)?(?P<x>[\w .'/-]{2,40}?)"
@@ -79,7 +81,8 @@ VAGUE = re.compile(
 POINTS_BACK = re.compile(
     r"\b(?:difference|differ|compare|which one|better|instead|same thing)\b.*"
     r"\b(?:them|the two|these|those|both|each other|which one|it)\b"
-    r"|\bwhich one\b|\bthe difference\b(?!\s+between\b)",
+    r"|\bwhich one\b|\bthe difference\b(?!\s+between\b)"
+    r"|\bone\s+(?:vs\.?|versus|or|over|instead of)\s+the\s+other\b",
     re.IGNORECASE,
 )
 # "I picked Cost Explorer, but the answer was Pricing Calculator. Why?" weighs the two
@@ -226,6 +229,8 @@ def _named_sides(question: str) -> tuple[str, ...] | None:
             x = _bare(x).strip(" '\"")
             y = SIDE_END.split(f"{match.group('y')} ", maxsplit=1)[0].strip(" ?.'\"")
             y = _bare(y).strip(" '\"")
+            if {x.lower(), y.lower()} & STAND_INS:
+                continue  # "use one vs the other" weighs what the context named
             if terms(x) - terms(y) and terms(y) - terms(x):
                 return x, y
     return None

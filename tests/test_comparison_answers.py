@@ -261,6 +261,11 @@ def test_a_definition_of_one_side_is_not_given_for_the_comparison() -> None:
             ("Macie", "GuardDuty"),
         ),
         ("Why is my Lambda function not picking up messages from the queue?", None),
+        (
+            "I keep mixing up AWS Organizations and AWS Control Tower. When would a company "
+            "use one vs the other?",
+            ("Organizations", "Control Tower"),
+        ),
         ("Can I use Lambda or do I need EC2?", None),
         ("Is consolidated billing just one bill or is there a real discount?", None),
         ("one bill for all our accounts, is that organizations or something else", None),
