@@ -38,6 +38,7 @@ from knowledge.written_match import (
     asks_no_more,
     defines_one_side,
     is_definition,
+    is_trouble,
     names_every_side,
     opens_as_asked,
     plain_terms,
@@ -377,6 +378,44 @@ def _fitting_written(
     return found
 
 
+def _nearest_written(
+    sources: list[_Source], similarity: Similarity, question: str, sides: Sequence[str] | None
+) -> _Source | None:
+    """When no written answer asks this question, the one whose question is nearest, if near
+    enough: written to be read whole, it reads better than sentences stitched from notes,
+    even when it was written for a question put a little differently. A comparison's must
+    still weigh every side, and its opening must fit what was asked."""
+    floor = getattr(similarity, "nearest_question", None)
+    written = [
+        s
+        for s in sources
+        if s.hit.passage.kind == "answer"
+        and s.rank < WRITTEN_RANKS
+        and opens_as_asked(s.hit.passage.text, question)
+        and names_every_side(s.hit.passage, sides)
+        and not defines_one_side(s.hit.passage, question, sides)
+    ]
+    if floor is None or not written:
+        return None
+    parts = question_parts(question)
+    asked = [question, *(parts if len(parts) == 1 and parts[0] != question else [])]
+    phrasings = [(s, p) for s in written for p in asked_as(s.hit.passage)]
+    matrix = similarity(asked, [p for _, p in phrasings])
+    closeness = [max(column) for column in zip(*matrix, strict=True)]
+    # a definition reads close to any question naming its words ("What is a Lambda execution
+    # role?" to "When does Lambda reuse the execution environment?", at 0.78): its subject
+    # must be what was asked
+    near = [
+        i
+        for i, (source, phrasing) in enumerate(phrasings)
+        if closeness[i] >= floor
+        and (not is_definition(source.hit.passage.title) or asks_no_more(phrasing, question))
+        and not (is_trouble(phrasing) and not is_trouble(question))
+        and speaks_of_every_part(_said(source), parts)
+    ]
+    return phrasings[max(near, key=lambda i: closeness[i])][0] if near else None
+
+
 def _written_per_part(
     sources: list[_Source], similarity: Similarity, parts: Sequence[str], whole: _Source | None
 ) -> list[_Source] | None:
@@ -702,6 +741,9 @@ def compose_extractive(
             "\n\n".join(s.hit.passage.text for s in answered), [s.hit for s in answered]
         )
         return replace(whole, written=tuple(s.hit.passage for s in answered))
+    if nearest := _nearest_written(sources, similarity, question, sides):
+        whole = _composed(nearest.hit.passage.text, [nearest.hit])
+        return replace(whole, written=(nearest.hit.passage,))
     sources = [s for s in sources if s.hit.passage.kind != "answer"] or sources
     _score_passages(queries, sources, similarity)
     budget = max(max_words, SIDE_WORDS * len(sides or ()))

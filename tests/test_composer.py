@@ -296,3 +296,43 @@ def test_a_notes_written_answers_do_not_lift_its_other_sections_above_the_one_fo
     )
 
     assert composed.text.startswith("To use TTL"), composed.text
+
+
+TWICE = Hit(
+    passage=Passage(
+        "note-test-sqs#a0",
+        "note-test-sqs",
+        "Why does my SQS consumer receive the same message twice?",
+        "Most often the visibility timeout is shorter than the time your consumer needs: the "
+        "message becomes visible again before it is deleted, and another receive picks it up. "
+        "Set the timeout above the longest processing time and delete each message once done.",
+        ("DVA-C02",),
+        "",
+        "answer",
+    ),
+    score=1.0,
+)
+VISIBILITY = Hit(
+    passage=Passage(
+        "note-test-sqs#1",
+        "note-test-sqs",
+        "Amazon SQS: Visibility timeout",
+        "The visibility timeout hides a received message from other consumers for 30 seconds "
+        "by default, up to 12 hours. A consumer deletes the message when done; otherwise it "
+        "becomes visible again. Long polling waits up to 20 seconds for messages to arrive.",
+        ("DVA-C02",),
+        "",
+        "note",
+    ),
+    score=0.5,
+)
+
+
+def test_the_nearest_written_answer_is_quoted_rather_than_note_sentences(vectors) -> None:  # type: ignore[no-untyped-def]
+    """No written answer asks this exactly, but the one on messages received twice is near
+    (0.73): whole, it says why, where the note's sentences only say what the timeout is."""
+    question = "why would an sqs message show up again after a worker already took it"
+
+    answer = compose_extractive(question, [TWICE, VISIBILITY], similarity=vectors)
+
+    assert answer.text == TWICE.passage.text, answer.text
