@@ -89,15 +89,18 @@ POINTS_BACK = re.compile(
 PICKED = re.compile(
     r"\b(?:i\s+(?:picked|chose|choose|selected|went\s+with|thought(?:\s+it\s+was)?|guessed|"
     r"answered)|(?:correct\s+|right\s+)?answer\s+(?:was|is|said)|it\s+(?:picked|chose)|"
-    r"why\s+not(?:\s+just)?(?:\s+use)?|(?:and|but)\s+not(?:\s+just)?|instead\s+of|"
-    r"rather\s+than)\s+(?P<side>[^,.;:?!]+)"
+    r"why\s+not(?:\s+just)?(?:\s+use)?|(?:,|\band|\bbut)\s+not(?:\s+just)?|instead\s+of|"
+    r"rather\s+than)\s+"
+    r"(?P<side>(?:(?!\s(?:and|but)\s+not\b|\sinstead\s+of\b|\srather\s+than\b)[^,.;:?!])+)"
     # "why is PrivateLink the answer here", "why was Macie the correct answer"
     r"|\bwhy\s+(?:is|was|did|does)\s+(?:it\s+pick\s+)?(?P<answer>[\w .:/-]{1,40}?)\s+"
     r"(?:the\s+)?(?:(?:correct|right|best|better)\s+)?(?:answer|correct|right|better|chosen|"
-    r"picked|recommended)\b",
+    r"picked|recommended|fix|solution)\b",
     re.IGNORECASE,
 )
-CHOICE_TALK = re.compile(r"\b(?:answer|picked|chose|choose|correct|thought|why not)\b", re.I)
+CHOICE_TALK = re.compile(
+    r"\b(?:answer|picked|chose|choose|correct|thought|why not|fix|solution)\b", re.I
+)
 PICKED_END = re.compile(
     r"\s(?:but|and|because|since|for|as|which|when|instead|so|then|over|is|was|would|"
     r"could|should|does|did|do|can|will|seemed|looked|were|are|also|gives?|gave|has|had)\b"
@@ -172,7 +175,8 @@ def _picked_sides(question: str) -> tuple[str, ...] | None:
         side = PICKED_END.split(f"{match.group('side') or match.group('answer')} ", maxsplit=1)[0]
         side = _bare(re.sub(r"^(?:that|to|on|option\s+\w)\s+", "", side.strip(" '\"")))
         side = side.strip(" '\"")
-        if side and len(side.split()) <= LISTED_WORDS and not ASKS.match(side):
+        named = re.search(r"[A-Za-z]{3,}", side)  # "10 RCU and not 20" weighs no things
+        if named and len(side.split()) <= LISTED_WORDS and not ASKS.match(side):
             sides.append(side)
     sides = [side for side in sides if side.split()[0].lower() not in PRONOUNS | {"about"}]
     # "I thought GuardDuty also monitors S3" names no more than GuardDuty
@@ -188,7 +192,9 @@ def _listed_sides(question: str) -> tuple[str, ...] | None:
     """The things a message ending in a list weighs ("...when our internet is slow? snowball,
     snowmobile or datasync"; "how could I have caught it, budgets or cost anomaly detection or
     something else"), less the vague ones."""
-    last = re.split(r"(?<=[?!.])\s+", question.strip())[-1].strip(" ?!.")
+    chunks = re.split(r"(?<=[?!.])\s+", question.strip())
+    asked = [c for c in chunks if c.endswith("?") and re.search(r"\sor\s", c)]
+    last = (asked or chunks)[-1].strip(" ?!.")
     if not re.search(r"\sor\s", last):
         return None
     items = [i.strip(" '\"") for i in re.split(r",\s*(?:or\s+)?|\s+or\s+", last) if i.strip()]

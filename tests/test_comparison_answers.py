@@ -262,6 +262,21 @@ def test_a_definition_of_one_side_is_not_given_for_the_comparison() -> None:
         ),
         ("Why is my Lambda function not picking up messages from the queue?", None),
         (
+            "The answer was DynamoDB Query, not Scan. What's the difference in RCUs?",
+            ("DynamoDB Query", "Scan"),
+        ),
+        (
+            "Why is increasing the visibility timeout the fix here and not increasing the "
+            "retention period?",
+            ("increasing the visibility timeout", "increasing the retention period"),
+        ),
+        (
+            "how do you connect a vpc to the internet, internet gateway or nat gateway? i always "
+            "pick the wrong one",
+            ("internet gateway", "nat gateway"),
+        ),
+        ("why is the answer 10 RCU and not 20? i rounded up", None),
+        (
             "I keep mixing up AWS Organizations and AWS Control Tower. When would a company "
             "use one vs the other?",
             ("Organizations", "Control Tower"),
