@@ -413,7 +413,24 @@ def _nearest_written(
         and not (is_trouble(phrasing) and not is_trouble(question))
         and speaks_of_every_part(_said(source), parts)
     ]
-    return phrasings[max(near, key=lambda i: closeness[i])][0] if near else None
+    if not near:
+        return None
+    chosen = phrasings[max(near, key=lambda i: closeness[i])][0]
+    return chosen if _reads_closer_than_notes(chosen, sources) else None
+
+
+def _reads_closer_than_notes(written: _Source, sources: list[_Source]) -> bool:
+    """Whether retrieval found the written answer closer to the question than any note
+    section or item passage among its first few: when a note section reads closer, the
+    note holds the answer and the written one was written for a neighbouring question."""
+    if written.hit.dense is None:
+        return True
+    others = [
+        s.hit.dense
+        for s in sources
+        if s.hit.passage.kind != "answer" and s.rank < WRITTEN_RANKS and s.hit.dense is not None
+    ]
+    return not others or written.hit.dense >= max(others)
 
 
 def _written_per_part(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from knowledge.compose import compose_extractive
@@ -336,3 +338,15 @@ def test_the_nearest_written_answer_is_quoted_rather_than_note_sentences(vectors
     answer = compose_extractive(question, [TWICE, VISIBILITY], similarity=vectors)
 
     assert answer.text == TWICE.passage.text, answer.text
+
+
+def test_a_note_section_retrieval_found_closer_is_stitched_instead_of_the_nearest(vectors) -> None:  # type: ignore[no-untyped-def]
+    """Retrieval read the note's section closer to the question than the written answer: the
+    note holds the answer, and the written one was written for a neighbouring question."""
+    question = "why would an sqs message show up again after a worker already took it"
+    twice, note = replace(TWICE, dense=0.55), replace(VISIBILITY, dense=0.71)
+
+    answer = compose_extractive(question, [twice, note], similarity=vectors)
+
+    assert answer.written == ()
+    assert "becomes visible again" in answer.text, answer.text
