@@ -54,6 +54,10 @@ CANDIDATES = 36  # passages rescored: retrieval's top few plus the sections besi
 KIND_WEIGHT = {"answer": 1.0, "note": 1.0, "question": 0.85, "option": 0.65, "trap": 0.6}
 WRITTEN_RANKS = 10  # a written answer quoted whole must be among retrieval's first few
 MAX_WRITTEN_PARTS = 2  # a question in more parts than this reads better composed
+# a part asking what something is ("what is appspec.yml", "where does WAF fit in")
+ASKS_WHAT = re.compile(
+    r"(?:so\s+|and\s+)?(?:what(?:'s|\s+is|\s+are|\s+does)|whats|where\s+does)\b", re.IGNORECASE
+)
 KEEP_SHARE = 0.7  # a sentence under this share of the best one's score is a digression
 FILL_SHARE = 0.45  # ...but never one under this share of the best one's score
 WHOLE_WORDS = 50  # a passage this short is quoted whole
@@ -456,11 +460,13 @@ def _written_per_part(
 
 
 def _part_answers(sources: list[_Source], similarity: Similarity, part: str) -> list[_Source]:
-    """The written answers asking one part; a part weighing things is never answered by what
-    one of them is ("What is Lambda reserved concurrency?" for "reserved vs provisioned?")."""
-    sides = comparison_sides(part)
-    found = _fitting_written(sources, similarity, part, sides, CANDIDATES)
-    return [s for s in found if not (sides and is_definition(s.hit.passage.title))]
+    """The written answers asking one part. Only a part asking what something is gets a
+    definition: "Is the TAM the only real difference?" after "Enterprise vs Business?" is no
+    question about what a TAM is, and "What is a Technical Account Manager?" beside the
+    comparison reads as a glossary entry stitched on."""
+    found = _fitting_written(sources, similarity, part, comparison_sides(part), CANDIDATES)
+    asks_what = bool(ASKS_WHAT.match(part.strip()))
+    return [s for s in found if asks_what or not is_definition(s.hit.passage.title)]
 
 
 def _written_per_side(

@@ -350,3 +350,37 @@ def test_a_note_section_retrieval_found_closer_is_stitched_instead_of_the_neares
 
     assert answer.written == ()
     assert "becomes visible again" in answer.text, answer.text
+
+
+def _answer(pid: str, question: str, text: str) -> Hit:
+    passage = Passage(pid, pid.split("#")[0], question, text, ("CLF-C02",), "", "answer")
+    return Hit(passage=passage, score=1.0)
+
+
+TASK_ROLE = _answer(
+    "note-test-ecs#a0",
+    "How do I give an ECS task permission to read or write an S3 bucket?",
+    "Use a task role, which does for a task what an instance profile does for an EC2 "
+    "instance. Create an IAM role that ECS tasks can assume, allow the S3 actions on the "
+    "bucket, and set it as the task definition's taskRoleArn; the SDK in the container then "
+    "picks up temporary credentials, so no access keys go into the image.",
+)
+INSTANCE_PROFILE = _answer(
+    "note-test-ecs#a1",
+    "What is an EC2 instance profile?",
+    "An EC2 instance profile is a container for one IAM role that lets you attach that role "
+    "to an EC2 instance, whose SDK then fetches the role's temporary credentials.",
+)
+
+
+def test_a_part_asking_no_definition_gets_none_beside_the_answer(vectors) -> None:  # type: ignore[no-untyped-def]
+    """ "I know EC2 instance profiles" asks nothing about what one is: its definition beside
+    the answer on task roles would read as a glossary entry stitched on."""
+    question = (
+        "I'm an ops person and I know EC2 instance profiles, but how do I give an ECS task "
+        "permission to write to S3?"
+    )
+
+    answer = compose_extractive(question, [TASK_ROLE, INSTANCE_PROFILE], similarity=vectors)
+
+    assert answer.text == TASK_ROLE.passage.text, answer.text
