@@ -97,11 +97,20 @@ questions:
 {BODY.format(name=name)}"""
 
 
-@pytest.fixture(scope="module")
-def answerer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    root = tmp_path_factory.mktemp("comparisons")
+def answerer_over(root: Path, written: dict[str, tuple[str, ...]]):  # type: ignore[no-untyped-def]
+    """An answerer over a note per written answer (title, question, answer, docs[, also])
+    and the fixture bank, indexed with the bundled model."""
     notes = root / "notes"
     notes.mkdir()
+    for name, fields in written.items():
+        (notes / f"{name}.md").write_text(note(f"note-{name}", *fields), encoding="utf-8")
+    study = StudyIndex(load_notes(notes), MiniLMEmbedder(), lambda: open_client(root / "chroma"))
+    answerer, _ = study.ensure(Bank.load([FIXTURES / "bank"]))
+    return answerer
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     written = {
         "aws-config": (
             "AWS Config",
@@ -132,12 +141,7 @@ def answerer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
             "lambda execution role",
         ),
     }
-    for name, (title, question, answer, docs, also) in written.items():
-        text = note(f"note-{name}", title, question, answer, docs, also)
-        (notes / f"{name}.md").write_text(text, encoding="utf-8")
-    study = StudyIndex(load_notes(notes), MiniLMEmbedder(), lambda: open_client(root / "chroma"))
-    answerer, _ = study.ensure(Bank.load([FIXTURES / "bank"]))
-    return answerer
+    return answerer_over(tmp_path_factory.mktemp("comparisons"), written)
 
 
 def ask(answerer, question: str):  # type: ignore[no-untyped-def]
@@ -363,9 +367,6 @@ RESERVED_VS_PROVISIONED = (
 
 @pytest.fixture(scope="module")
 def lambda_answerer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    root = tmp_path_factory.mktemp("parts")
-    notes = root / "notes"
-    notes.mkdir()
     written = {
         "lambda-concurrency": (
             "Lambda provisioned concurrency",
@@ -392,12 +393,7 @@ def lambda_answerer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
             CONCURRENCY_DOCS,
         ),
     }
-    for name, (title, question, answer, docs) in written.items():
-        text = note(f"note-{name}", title, question, answer, docs)
-        (notes / f"{name}.md").write_text(text, encoding="utf-8")
-    study = StudyIndex(load_notes(notes), MiniLMEmbedder(), lambda: open_client(root / "chroma"))
-    answerer, _ = study.ensure(Bank.load([FIXTURES / "bank"]))
-    return answerer
+    return answerer_over(tmp_path_factory.mktemp("parts"), written)
 
 
 def test_a_question_in_two_parts_gets_the_written_answer_to_each(lambda_answerer) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ from knowledge.evaluation import sentence_counts
 from knowledge.passages import Passage
 from knowledge.rerank import EmbeddingSimilarity
 from knowledge.retrieval import Hit
+from tests.test_common_questions import written
 
 
 def note(pid: str, text: str, kind: str = "note", context: str = "") -> Hit:
@@ -352,12 +353,7 @@ def test_a_note_section_retrieval_found_closer_is_stitched_instead_of_the_neares
     assert "becomes visible again" in answer.text, answer.text
 
 
-def _answer(pid: str, question: str, text: str) -> Hit:
-    passage = Passage(pid, pid.split("#")[0], question, text, ("CLF-C02",), "", "answer")
-    return Hit(passage=passage, score=1.0)
-
-
-TASK_ROLE = _answer(
+TASK_ROLE = written(
     "note-test-ecs#a0",
     "How do I give an ECS task permission to read or write an S3 bucket?",
     "Use a task role, which does for a task what an instance profile does for an EC2 "
@@ -365,7 +361,7 @@ TASK_ROLE = _answer(
     "bucket, and set it as the task definition's taskRoleArn; the SDK in the container then "
     "picks up temporary credentials, so no access keys go into the image.",
 )
-INSTANCE_PROFILE = _answer(
+INSTANCE_PROFILE = written(
     "note-test-ecs#a1",
     "What is an EC2 instance profile?",
     "An EC2 instance profile is a container for one IAM role that lets you attach that role "
