@@ -354,16 +354,12 @@ def _fitting_written(
     written = [s for s in sources if s.hit.passage.kind == "answer" and s.rank < ranks]
     if bar is None or not written:
         return []
-    parts = question_parts(question)  # one part: the question without its context
-    asked = [question, *(parts if len(parts) == 1 and parts[0] != question else [])]
+    parts = question_parts(question)
+    asked = _asking_forms(question, parts)
     if sides and sides == implied_sides(question):  # "...CloudTrail, but I thought CloudWatch"
         asked.append(f"What is the difference between {' and '.join(sides)}?")
     written = [s for s in written if not defines_one_side(s.hit.passage, question, sides)]
-    phrasings = [(s, p) for s in written for p in asked_as(s.hit.passage)]
-    if not phrasings:
-        return []
-    matrix = similarity(asked, [p for _, p in phrasings])
-    closeness = [max(column) for column in zip(*matrix, strict=True)]
+    phrasings, closeness = _closeness(written, similarity, asked)
     fitting = [
         i
         for i, (source, phrasing) in enumerate(phrasings)
@@ -380,6 +376,24 @@ def _fitting_written(
         if all(phrasings[i][0] is not other for other in found):
             found.append(phrasings[i][0])
     return found
+
+
+def _asking_forms(question: str, parts: Sequence[str]) -> list[str]:
+    """The question, and its asking part alone when the student wrapped one part in context
+    ("The practice question said ... Why ...?"); a question in two parts is matched whole."""
+    return [question, *(parts if len(parts) == 1 and parts[0] != question else [])]
+
+
+def _closeness(
+    written: Sequence[_Source], similarity: Similarity, asked: Sequence[str]
+) -> tuple[list[tuple[_Source, str]], list[float]]:
+    """Each way a written answer's question is put, and how close it reads to the nearest of
+    the forms the student asked in."""
+    phrasings = [(s, p) for s in written for p in asked_as(s.hit.passage)]
+    if not phrasings:
+        return [], []
+    matrix = similarity(list(asked), [p for _, p in phrasings])
+    return phrasings, [max(column) for column in zip(*matrix, strict=True)]
 
 
 def _nearest_written(
@@ -402,10 +416,7 @@ def _nearest_written(
     if floor is None or not written:
         return None
     parts = question_parts(question)
-    asked = [question, *(parts if len(parts) == 1 and parts[0] != question else [])]
-    phrasings = [(s, p) for s in written for p in asked_as(s.hit.passage)]
-    matrix = similarity(asked, [p for _, p in phrasings])
-    closeness = [max(column) for column in zip(*matrix, strict=True)]
+    phrasings, closeness = _closeness(written, similarity, _asking_forms(question, parts))
     # a definition reads close to any question naming its words ("What is a Lambda execution
     # role?" to "When does Lambda reuse the execution environment?", at 0.78): its subject
     # must be what was asked

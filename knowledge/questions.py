@@ -107,6 +107,7 @@ PICKED_END = re.compile(
     r"|\s(?:vs\.?|versus)\s",
     re.IGNORECASE,
 )
+SENTENCE_END = re.compile(r"(?<=[?!.])\s+")
 NAME_RUN = re.compile(r"\b[A-Z][A-Za-z0-9-]*(?:\s+[A-Z][A-Za-z0-9-]*)*")
 NOT_NAMES = frozenset(
     {"AWS", "Amazon", "I", "I'm", "API", "APIs", "ID", "IP", "HTTP", "HTTPS", "URL", "JSON"}
@@ -124,10 +125,15 @@ def terms(text: str) -> set[str]:
     return set(_STEMMER.stemWords([w for w in words if w not in STOPWORDS]))
 
 
+def _sentences(text: str) -> list[str]:
+    """A message cut after each "?", "!" or "." that ends a sentence."""
+    return [c.strip() for c in SENTENCE_END.split(text.strip()) if c.strip()]
+
+
 def question_parts(question: str) -> list[str]:
     """The questions a message asks ("how does X work, and why can't I ...?" is two); the
     statements around them ("I thought deleting it was enough.") are context, not parts."""
-    chunks = [c.strip() for c in re.split(r"(?<=[?!.])\s+", question.strip()) if c.strip()]
+    chunks = _sentences(question)
     parts: list[str] = []
     for chunk in chunks:
         if not (chunk.endswith("?") or ASKS.match(chunk)):
@@ -166,17 +172,15 @@ def _picked_sides(question: str) -> tuple[str, ...] | None:
     """What a student picked and what the answer was ("I picked Cost Explorer ..., but the
     answer was Pricing Calculator. Why is Cost Explorer wrong?"): a question about a practice
     answer weighs the two, as "X vs Y" would."""
-    if not any(c.endswith("?") for c in re.split(r"(?<=[?!.])\s+", question.strip())):
+    if not CHOICE_TALK.search(question) or not any(c.endswith("?") for c in _sentences(question)):
         return None
     sides: list[str] = []
-    if not CHOICE_TALK.search(question):
-        return None
     for match in PICKED.finditer(question):
         side = PICKED_END.split(f"{match.group('side') or match.group('answer')} ", maxsplit=1)[0]
         side = _bare(re.sub(r"^(?:that|to|on|option\s+\w)\s+", "", side.strip(" '\"")))
         side = side.strip(" '\"")
-        named = re.search(r"[A-Za-z]{3,}", side)  # "10 RCU and not 20" weighs no things
-        if named and len(side.split()) <= LISTED_WORDS and not ASKS.match(side):
+        names_a_thing = re.search(r"[A-Za-z]{3,}", side)  # "10 RCU and not 20" weighs none
+        if names_a_thing and len(side.split()) <= LISTED_WORDS and not ASKS.match(side):
             sides.append(side)
     sides = [side for side in sides if side.split()[0].lower() not in PRONOUNS | {"about"}]
     # "I thought GuardDuty also monitors S3" names no more than GuardDuty
@@ -192,7 +196,7 @@ def _listed_sides(question: str) -> tuple[str, ...] | None:
     """The things a message ending in a list weighs ("...when our internet is slow? snowball,
     snowmobile or datasync"; "how could I have caught it, budgets or cost anomaly detection or
     something else"), less the vague ones."""
-    chunks = re.split(r"(?<=[?!.])\s+", question.strip())
+    chunks = _sentences(question)
     asked = [c for c in chunks if c.endswith("?") and re.search(r"\sor\s", c)]
     last = (asked or chunks)[-1].strip(" ?!.")
     if not re.search(r"\sor\s", last):
@@ -257,7 +261,7 @@ def implied_sides(question: str) -> tuple[str, ...] | None:
 def context_sides(question: str) -> tuple[str, ...] | None:
     """The things a question weighs when it asks "what's the difference between them?" of
     the services its context named ("the answer was CloudTrail, but I thought CloudWatch")."""
-    chunks = [c for c in re.split(r"(?<=[?!.])\s+", question.strip()) if c]
+    chunks = _sentences(question)
     asking = [c for c in chunks if c.endswith("?") or ASKS.match(c)]
     if not asking or not POINTS_BACK.search(asking[-1]) or len(_names(asking[-1])) > 1:
         return None
