@@ -364,9 +364,7 @@ def _fitting_written(
         i
         for i, (source, phrasing) in enumerate(phrasings)
         if same_question(closeness[i], phrasing, question, similarity)
-        # a definition's few words must nearly all be asked, however close it reads:
-        # "What is a Lambda execution role?" is not "When is the execution environment reused?"
-        and (not is_definition(source.hit.passage.title) or asks_no_more(phrasing, question))
+        and _may_define(source, phrasing, question)
         and names_every_side(source.hit.passage, sides)
         and speaks_of_every_part(_said(source), parts)
         and opens_as_asked(source.hit.passage.text, question)
@@ -376,6 +374,20 @@ def _fitting_written(
         if all(phrasings[i][0] is not other for other in found):
             found.append(phrasings[i][0])
     return found
+
+
+def _may_define(source: _Source, phrasing: str, question: str) -> bool:
+    """Whether a written answer, if it says what something is, may answer this question. A
+    definition reads close to any question naming its words ("What is a Lambda execution
+    role?" to "When does Lambda reuse the execution environment?", at 0.78), so its few words
+    must nearly all be asked; and it tells a student asking how to fix a cache that keeps
+    serving stale data what lazy loading is, not how to fix it."""
+    if not is_definition(source.hit.passage.title):
+        return True
+    parts = question_parts(question)  # the trouble must be asked about, not context
+    asks_what = any(ASKS_WHAT.match(part.strip()) for part in parts)
+    troubled = any(is_trouble(part) for part in parts)
+    return asks_no_more(phrasing, question) and (asks_what or not troubled)
 
 
 def _asking_forms(question: str, parts: Sequence[str]) -> list[str]:
@@ -417,14 +429,11 @@ def _nearest_written(
         return None
     parts = question_parts(question)
     phrasings, closeness = _closeness(written, similarity, _asking_forms(question, parts))
-    # a definition reads close to any question naming its words ("What is a Lambda execution
-    # role?" to "When does Lambda reuse the execution environment?", at 0.78): its subject
-    # must be what was asked
     near = [
         i
         for i, (source, phrasing) in enumerate(phrasings)
         if closeness[i] >= floor
-        and (not is_definition(source.hit.passage.title) or asks_no_more(phrasing, question))
+        and _may_define(source, phrasing, question)
         and not (is_trouble(phrasing) and not is_trouble(question))
         and speaks_of_every_part(_said(source), parts)
     ]

@@ -25,7 +25,10 @@ CONTRACTION = re.compile(r"(?:n't|'s|'re|'ll|'ve|'d|'m)\b")
 IDENTIFIER = re.compile(r"\b\w+_\w+\b|\b[A-Z]?[a-z]+(?:[A-Z][a-z0-9]+)+\b")  # a state, an API
 TROUBLE = re.compile(
     r"\b(?:not|never|no longer|cannot|cant|can't|won't|isn't|doesn't|didn't|aren't|fails?|"
-    r"failed|failing|errors?|denied|stuck|broken|throttl\w*|tim(?:es?|ed|ing) out|timeouts?)\b",
+    r"failed|failing|errors?|denied|stuck|broken|throttl\w*|tim(?:es?|ed|ing) out|timeouts?|"
+    r"stale|slow(?:er|s)?|crash\w*|spik\w*|jumped|went up|suddenly|duplicat\w*|rejected|"
+    r"blocked|lost|unexpected(?:ly)?|keeps? \w+ing|old values|"
+    r"fix(?:es|ed)?|[45]0\d|429)\b",
     re.IGNORECASE,
 )
 # How students shorten the names of things ("lambda env vars", "dynamo table").
@@ -57,6 +60,9 @@ SHORT_FORMS = {
     "dedupe": "deduplication",
     "tam": "technical account manager",
     "tams": "technical account managers",
+    # ...and where the stemmer parts one word's forms ("invok" and "invoc")
+    "invocation": "invoking",
+    "invocations": "invoking",
 }
 DEFINITION = re.compile(
     r"^(?:what(?:'s| is| are)|whats) (?!the difference\b)[^,;]{1,60}\?$"
@@ -67,7 +73,9 @@ SHORTHAND = re.compile(r"\b(?:" + "|".join(SHORT_FORMS) + r")\b")
 TIMING_OUT = re.compile(r"\btim(?:e|es|ed|ing) out\b")  # "timing out" is a "timeout"
 NEGATION = re.compile(r"\b(?:can't|cant|cannot|won't|wont)\b")
 OPENS_WITH_REASON = re.compile(r"Because\b")
-OPENS_WITH_VERDICT = re.compile(r"(?:Yes|No)\b")
+# "Yes", "No", or a short sentence replying to one: "Not by default.", "Not when one
+# partition key causes the heat." ("Not quite: PrivateLink is..." goes on to say what is)
+OPENS_WITH_VERDICT = re.compile(r"(?:Yes|No)\b|(?:Not|Partly|Neither)\b[^.:;]{0,50}\.(?:\s|$)")
 ASKS_WHY = re.compile(r"\bwhy\b|\bhow come\b", re.IGNORECASE)
 YES_NO_SPLIT = re.compile(
     r"(?<=[?!.,;])\s+|\s+[-–—]\s+|\s+(?:and|or|but|so)\s+(?=(?:is|are|does|do|can|should)\b)",

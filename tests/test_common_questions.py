@@ -173,6 +173,10 @@ def test_typed_shorthand_and_spellings_match_the_written_question() -> None:
         ),
         ("lambda timeout calling dynamodb", "my lambda keeps timing out calling dynamodb"),
         ("fifo deduplication", "does fifo dedup messages"),
+        (
+            "What is the difference between synchronous and asynchronous Lambda invocation?",
+            "whats the difference between invoking a lambda synchronously and asynchronously?",
+        ),
     ]
     for written_question, student in typed:
         assert asks_no_more(written_question, student), (written_question, student)
@@ -285,3 +289,39 @@ def test_a_side_told_apart_by_many_words_needs_most_of_them_named() -> None:
     assert sides is not None and len(sides) == 2
     assert names_every_side(snowball, sides)
     assert not names_every_side(ROLLING.passage, sides)
+
+
+LAZY_LOADING = written(
+    "note-test-cache#a0",
+    "What is lazy loading in ElastiCache?",
+    "Lazy loading, also called cache-aside, puts data in the cache only when it is asked for. "
+    "The application reads the cache first; on a miss it reads the database and writes the "
+    "result into the cache for next time, so only requested data is cached.",
+)
+STALE_CACHE = written(
+    "note-test-cache#a1",
+    "Why does my application read stale data from ElastiCache?",
+    "With lazy loading the cache is filled only on a miss, so a changed record keeps its old "
+    "copy in the cache until something removes it. Update the cache whenever you write to the "
+    "database, delete the key when the record changes, or give every key a short TTL.",
+)
+LAZY_LOADING = replace(
+    LAZY_LOADING,
+    passage=replace(LAZY_LOADING.passage, context="lazy loading\nwhat does lazy loading mean"),
+)
+STALE_CACHE = replace(
+    STALE_CACHE,
+    passage=replace(
+        STALE_CACHE.passage, context="elasticache stale data\ncache returning old values"
+    ),
+)
+
+
+def test_a_student_asking_how_to_fix_a_problem_gets_the_fix_not_a_definition() -> None:
+    """A definition reads close to any question naming its subject; asked how to fix stale
+    reads, a student learns nothing from being told what lazy loading is."""
+    vectors = EmbeddingSimilarity(MiniLMEmbedder())
+    question = "With lazy loading my cache keeps serving stale data, how do I fix that?"
+    answer = compose_extractive(question, [LAZY_LOADING, STALE_CACHE], similarity=vectors)
+
+    assert [p.id for p in answer.written] == ["note-test-cache#a1"], answer.text

@@ -446,6 +446,9 @@ def test_a_definition_is_not_given_beside_a_comparison_that_weighs_it(lambda_ans
         ("No, not by default: a budget only alerts.", "why didn't my budget stop it?", True),
         ("Yes, both need the policy.", "Does the caller need a policy too?", True),
         ("Use a presigned URL.", "How do I let a browser upload to S3?", True),
+        ("Not by default. A delete adds a marker.", "How does S3 replication work?", False),
+        ("Not by default. A delete adds a marker.", "does replication copy deletes?", True),
+        ("Not quite: PrivateLink is the technology.", "What is AWS PrivateLink?", True),
     ],
 )
 def test_a_written_answer_opens_as_the_question_asks(
