@@ -77,6 +77,12 @@ OPENS_WITH_REASON = re.compile(r"Because\b")
 # partition key causes the heat." ("Not quite: PrivateLink is..." goes on to say what is)
 OPENS_WITH_VERDICT = re.compile(r"(?:Yes|No)\b|(?:Not|Partly|Neither)\b[^.:;]{0,50}\.(?:\s|$)")
 ASKS_WHY = re.compile(r"\bwhy\b|\bhow come\b", re.IGNORECASE)
+# "why didn't my budget stop it?" can be answered "No, not by default"; "why Athena and not
+# Redshift?" cannot be answered "Yes"
+ASKS_WHY_NOT = re.compile(
+    r"\bwhy\s+(?:not|(?:did|does|is|was|wo|ca|are|do|should|would|has|have)n'?t|wont|cant)\b",
+    re.IGNORECASE,
+)
 YES_NO_SPLIT = re.compile(
     r"(?<=[?!.,;])\s+|\s+[-–—]\s+|\s+(?:and|or|but|so)\s+(?=(?:is|are|does|do|can|should)\b)",
     re.IGNORECASE,
@@ -99,7 +105,7 @@ def opens_as_asked(answer: str, question: str) -> bool:
         return bool(ASKS_WHY.search(question))
     if OPENS_WITH_VERDICT.match(opening):
         chunks = filter(None, (c.strip() for c in YES_NO_SPLIT.split(question)))
-        return any(YES_NO.match(c) for c in chunks) or bool(ASKS_WHY.search(question))
+        return any(YES_NO.match(c) for c in chunks) or bool(ASKS_WHY_NOT.search(question))
     return True
 
 

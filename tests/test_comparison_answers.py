@@ -444,6 +444,7 @@ def test_a_definition_is_not_given_beside_a_comparison_that_weighs_it(lambda_ans
             True,
         ),
         ("No, not by default: a budget only alerts.", "why didn't my budget stop it?", True),
+        ("Yes. Redshift Spectrum reads S3.", "why athena and not redshift for s3 logs?", False),
         ("Yes, both need the policy.", "Does the caller need a policy too?", True),
         ("Use a presigned URL.", "How do I let a browser upload to S3?", True),
         ("Not by default. A delete adds a marker.", "How does S3 replication work?", False),
