@@ -28,7 +28,8 @@ TROUBLE = re.compile(
     r"failed|failing|errors?|denied|stuck|broken|throttl\w*|tim(?:es?|ed|ing) out|timeouts?|"
     r"stale|slow(?:er|s)?|crash\w*|spik\w*|jumped|went up|suddenly|duplicat\w*|rejected|"
     r"blocked|lost|unexpected(?:ly)?|keeps? \w+ing|old values|"
-    r"fix(?:es|ed)?|[45]0\d|429)\b",
+    r"fix(?:es|ed)?|429)\b"
+    r"|\b(?:40\d|50\d)\b(?!\s*(?:ms|milliseconds|[kmgt]b|seconds|requests|rps|items|%))",
     re.IGNORECASE,
 )
 # How students shorten the names of things ("lambda env vars", "dynamo table").

@@ -18,6 +18,7 @@ from knowledge.rerank import EmbeddingSimilarity
 from knowledge.vector_index import open_client
 from knowledge.written_match import (
     defines_one_side,
+    is_trouble,
     opens_as_asked,
     same_question,
     speaks_of_every_part,
@@ -458,3 +459,20 @@ def test_a_written_answer_opens_as_the_question_asks(
     """An answer opening "Because" was written for a why, one opening "No" for a question
     that can be answered no; quoted for another question, its first word answers nothing."""
     assert opens_as_asked(opening, question) is fits
+
+
+@pytest.mark.parametrize(
+    ("question", "troubled"),
+    [
+        ("my cache keeps serving stale data, how do I fix that?", True),
+        ("api gateway returns 502 with lambda proxy integration", True),
+        ("how many concurrent executions for 100 requests a second at 500 ms each?", False),
+        ("How does a Lambda function reach DynamoDB?", False),
+    ],
+)
+def test_a_question_reporting_something_wrong_is_read_as_trouble(
+    question: str, troubled: bool
+) -> None:
+    """Trouble decides which written answers fit: a fix for a symptom, not a definition; a
+    duration in milliseconds is no HTTP error code."""
+    assert is_trouble(question) is troubled
