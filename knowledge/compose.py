@@ -364,7 +364,7 @@ def _fitting_written(
         i
         for i, (source, phrasing) in enumerate(phrasings)
         if same_question(closeness[i], phrasing, question, similarity)
-        and _may_define(source, phrasing, question)
+        and _may_define(source, phrasing, question, parts)
         and names_every_side(source.hit.passage, sides)
         and speaks_of_every_part(_said(source), parts)
         and opens_as_asked(source.hit.passage.text, question)
@@ -376,7 +376,7 @@ def _fitting_written(
     return found
 
 
-def _may_define(source: _Source, phrasing: str, question: str) -> bool:
+def _may_define(source: _Source, phrasing: str, question: str, parts: Sequence[str]) -> bool:
     """Whether a written answer, if it says what something is, may answer this question. A
     definition reads close to any question naming its words ("What is a Lambda execution
     role?" to "When does Lambda reuse the execution environment?", at 0.78), so its few words
@@ -384,7 +384,7 @@ def _may_define(source: _Source, phrasing: str, question: str) -> bool:
     serving stale data what lazy loading is, not how to fix it."""
     if not is_definition(source.hit.passage.title):
         return True
-    parts = question_parts(question)  # the trouble must be asked about, not context
+    # the trouble must be asked about, not told as context ("I'd never heard of it")
     asks_what = any(ASKS_WHAT.match(part.strip()) for part in parts)
     troubled = any(is_trouble(part) for part in parts)
     return asks_no_more(phrasing, question) and (asks_what or not troubled)
@@ -433,7 +433,7 @@ def _nearest_written(
         i
         for i, (source, phrasing) in enumerate(phrasings)
         if closeness[i] >= floor
-        and _may_define(source, phrasing, question)
+        and _may_define(source, phrasing, question, parts)
         and not (is_trouble(phrasing) and not is_trouble(question))
         and speaks_of_every_part(_said(source), parts)
     ]
