@@ -34,6 +34,7 @@ from knowledge.questions import (
 from knowledge.rerank import STOPWORDS, Similarity, TermSimilarity, key_terms
 from knowledge.retrieval import Hit
 from knowledge.written_match import (
+    ASKS_WHY,
     asked_as,
     asks_no_more,
     defines_one_side,
@@ -356,7 +357,8 @@ def _fitting_written(
         return []
     parts = question_parts(question)
     asked = _asking_forms(question, parts)
-    if sides and sides == implied_sides(question):  # "...CloudTrail, but I thought CloudWatch"
+    # "...CloudTrail, but I thought CloudWatch"; "why X and not Y?" has a "why" answer of its own
+    if sides and sides == implied_sides(question) and not ASKS_WHY.search(question):
         asked.append(f"What is the difference between {' and '.join(sides)}?")
     written = [s for s in written if not defines_one_side(s.hit.passage, question, sides)]
     phrasings, closeness = _closeness(written, similarity, asked)
@@ -440,7 +442,8 @@ def _nearest_written(
     if not near:
         return None
     chosen = phrasings[max(near, key=lambda i: closeness[i])][0]
-    return chosen if _reads_closer_than_notes(chosen, sources) else None
+    # a note section may read closer, but it speaks of one side; this one weighs them all
+    return chosen if sides or _reads_closer_than_notes(chosen, sources) else None
 
 
 def _reads_closer_than_notes(written: _Source, sources: list[_Source]) -> bool:

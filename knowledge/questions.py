@@ -24,10 +24,11 @@ ASKING = frozenset(
     | {"all", "again", "exactly", "ever", "anymore", "now"}
 )
 ASKING_TERMS = set(_STEMMER.stemWords(sorted(ASKING | {"aws", "amazon", "term", "terms"})))
+VERSUS = re.compile(r"(?P<x>[\w .'/-]+?)\s+(?:vs\.?|versus)\s+(?P<y>.+)", re.IGNORECASE)
 COMPARISON = (
     re.compile(r"\b(?:differences?|diff) between (?P<x>.+?) and (?P<y>.+)", re.IGNORECASE),
     re.compile(r"compare (?P<x>.+?) (?:and|with|to) (?P<y>.+)", re.IGNORECASE),
-    re.compile(r"(?P<x>[\w .'/-]+?)\s+(?:vs\.?|versus)\s+(?P<y>.+)", re.IGNORECASE),
+    VERSUS,
     re.compile(
         r"(?:use|choose|pick|pay for|go with) (?P<x>.+?) (?:instead of|over|or) "
         r"(?!(?:is|are|do|does|can|will|should|would|not|something|anything)\b)(?P<y>.+)",
@@ -69,6 +70,12 @@ ASKED_ABOUT = re.compile(
     re.IGNORECASE,
 )
 ARTICLE = re.compile(r"^(?:a|an|the)\s+", re.IGNORECASE)
+# the clause before the thing a side names: "what goes in it for EC2 deployments"
+X_LEAD = re.compile(r"\s(?:for|in|on|about)\s", re.IGNORECASE)
+# "...instead of just relying on point-in-time recovery" weighs point-in-time recovery
+LEAD_IN = re.compile(
+    r"^(?:just\s+|simply\s+|only\s+)?(?:relying\s+on|using|calling)\s+", re.IGNORECASE
+)
 # "what am I missing?" follows on from the part before it; it asks nothing of its own
 HELPLESS = frozenset({"am", "miss", "missing", "do", "doing", "wrong", "here", "see", "know"})
 LISTED_WORDS = 5  # a listed side names a thing in a few words; a longer item is a clause
@@ -87,8 +94,10 @@ POINTS_BACK = re.compile(
 )
 # "I picked Cost Explorer, but the answer was Pricing Calculator. Why?" weighs the two
 PICKED = re.compile(
-    r"\b(?:i\s+(?:picked|chose|choose|selected|went\s+with|thought(?:\s+it\s+was)?|guessed|"
-    r"answered)|(?:correct\s+|right\s+)?answer\s+(?:was|is|said)|it\s+(?:picked|chose)|"
+    r"\b(?:i\s+(?:choose|thought(?:\s+it\s+was)?|answered)|(?:i\s+|it\s+)?(?:picked|chose|"
+    r"selected|went\s+with|guessed)|(?:correct\s+|right\s+)?answer\s+(?:was|is|said)|"
+    # "why is the answer Route 53 and not CloudFront"
+    r"why\s+(?:is|was)\s+the\s+(?:correct\s+|right\s+|best\s+)?answer(?!\s+(?:was|is|said)\b)|"
     r"why\s+not(?:\s+just)?(?:\s+use)?|(?:,|\band|\bbut)\s+not(?:\s+just)?|instead\s+of|"
     r"rather\s+than)\s+"
     r"(?P<side>(?:(?!\s(?:and|but)\s+not\b|\sinstead\s+of\b|\srather\s+than\b)[^,.;:?!])+)"
@@ -177,7 +186,8 @@ def _picked_sides(question: str) -> tuple[str, ...] | None:
     sides: list[str] = []
     for match in PICKED.finditer(question):
         side = PICKED_END.split(f"{match.group('side') or match.group('answer')} ", maxsplit=1)[0]
-        side = _bare(re.sub(r"^(?:that|to|on|option\s+\w)\s+", "", side.strip(" '\"")))
+        side = re.sub(r"^(?:that|to|on|option\s+\w)\s+", "", side.strip(" '\""))
+        side = _bare(LEAD_IN.sub("", side))
         side = side.strip(" '\"")
         names_a_thing = re.search(r"[A-Za-z]{3,}", side)  # "10 RCU and not 20" weighs none
         if names_a_thing and len(side.split()) <= LISTED_WORDS and not ASKS.match(side):
@@ -236,8 +246,11 @@ def _named_sides(question: str) -> tuple[str, ...] | None:
         if match := pattern.search(question):
             x = match.group("x").strip(" ?.'\"")
             x = re.sub(r"^.*\b(?:between|use|choose|pick|compare)\s+", "", x, flags=re.I)
+            if pattern is VERSUS:  # "what goes in it for EC2 deployments vs Lambda ..."
+                x = X_LEAD.split(x)[-1]
             x = _bare(x).strip(" '\"")
-            y = SIDE_END.split(f"{match.group('y')} ", maxsplit=1)[0].strip(" ?.'\"")
+            y = SIDE_END.split(f"{LEAD_IN.sub('', match.group('y'))} ", maxsplit=1)[0]
+            y = y.strip(" ?.'\"")
             y = _bare(y).strip(" '\"")
             if {x.lower(), y.lower()} & STAND_INS:
                 continue  # "use one vs the other" weighs what the context named

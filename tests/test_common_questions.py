@@ -325,3 +325,69 @@ def test_a_student_asking_how_to_fix_a_problem_gets_the_fix_not_a_definition() -
     answer = compose_extractive(question, [LAZY_LOADING, STALE_CACHE], similarity=vectors)
 
     assert [p.id for p in answer.written] == ["note-test-cache#a1"], answer.text
+
+
+ENVELOPE_SECTION = Hit(
+    passage=Passage(
+        "note-test-kms#1",
+        "note-test-kms",
+        "AWS KMS: Envelope encryption",
+        "GenerateDataKey returns a data key twice, in plaintext and encrypted under the KMS key. "
+        "Encrypt the data locally with the plaintext key, then store the encrypted key beside "
+        "the ciphertext.",
+        ("DVA-C02",),
+        "",
+        "note",
+    ),
+    score=1.0,
+    dense=0.7,
+)
+WHY_DATA_KEY = replace(
+    written(
+        "note-test-kms#a0",
+        "Why use envelope encryption with GenerateDataKey instead of calling KMS Encrypt directly?",
+        "Because Encrypt takes at most 4 KB and sends the data itself to KMS, while "
+        "GenerateDataKey lets you encrypt data of any size locally with one call per data key.",
+    ),
+    dense=0.6,
+)
+
+
+def test_a_written_answer_weighing_both_sides_beats_a_closer_section_on_one() -> None:
+    """The note's section reads closer to "why X and not Y?", but it speaks only of X; the
+    written answer weighing both is quoted rather than sentences stitched from the note."""
+    vectors = EmbeddingSimilarity(MiniLMEmbedder())
+    question = (
+        "Why is the answer GenerateDataKey and not just calling Encrypt? The file is only "
+        "about 10 KB."
+    )
+    answer = compose_extractive(question, [ENVELOPE_SECTION, WHY_DATA_KEY], similarity=vectors)
+
+    assert [p.id for p in answer.written] == ["note-test-kms#a0"], answer.text
+
+
+SSE_COMPARISON = written(
+    "note-test-s3#a0",
+    "What is the difference between SSE-S3 and SSE-KMS?",
+    "They differ in who manages the key. SSE-S3 keys are managed by S3 for you, while SSE-KMS "
+    "keys live in AWS KMS, where a key policy controls who can decrypt and each use is logged.",
+)
+WHY_SSE_KMS = written(
+    "note-test-s3#a1",
+    "Why is SSE-KMS the answer for an audit trail of key use and not SSE-S3?",
+    "Because every use of a KMS key is recorded in CloudTrail, while SSE-S3 keys are handled "
+    "inside S3 and leave no record of their use that you can see.",
+)
+
+
+def test_why_the_answer_and_not_the_pick_gets_the_why_not_the_difference() -> None:
+    """ "Why X and not Y?" asks for the reason X wins; a written "why" answer on both is
+    closer to that than a written comparison of them."""
+    vectors = EmbeddingSimilarity(MiniLMEmbedder())
+    question = (
+        "why is the answer SSE-KMS and not SSE-S3 when the requirement says they need an audit "
+        "trail of when the key was used?"
+    )
+    answer = compose_extractive(question, [SSE_COMPARISON, WHY_SSE_KMS], similarity=vectors)
+
+    assert [p.id for p in answer.written] == ["note-test-s3#a1"], answer.text

@@ -290,6 +290,29 @@ def test_a_definition_of_one_side_is_not_given_for_the_comparison() -> None:
         ("Is consolidated billing just one bill or is there a real discount?", None),
         ("one bill for all our accounts, is that organizations or something else", None),
         ("I set up a NAT gateway. Why does my Lambda function still time out?", None),
+        # the answer named after "why is the answer", and a pick without "I"
+        (
+            "Why is the answer Route 53 and not CloudFront for sending users to the region "
+            "with the lowest latency?",
+            ("Route 53", "CloudFront"),
+        ),
+        (
+            "picked API Gateway caching, answer was DAX. why dax if the api just reads from "
+            "dynamo anyway??",
+            ("API Gateway caching", "DAX"),
+        ),
+        (
+            "Why is the answer GenerateDataKey and not just calling Encrypt? The file is "
+            "only about 10 KB.",
+            ("GenerateDataKey", "Encrypt"),
+        ),
+        # the side is what follows the clause before "vs"
+        (
+            "what is the appspec file and what goes in it for EC2 deployments vs Lambda "
+            "deployments",
+            ("EC2 deployments", "Lambda deployments"),
+        ),
+        ("why is the answer the Reliability pillar? it sounded like ops to me", None),
     ],
 )
 def test_what_a_comparison_weighs(question: str, sides: tuple[str, ...] | None) -> None:
