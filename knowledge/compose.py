@@ -776,20 +776,13 @@ def compose_extractive(
     parts = question_parts(question)
     sides = comparison_sides(question)
     queries = [question, *(parts if len(parts) > 1 else []), *(sides or ())]
-    written = _written_whole(sources, similarity, question, sides)
-    answered = _written_per_part(sources, similarity, parts, written)
-    if written and not (answered and written in answered):
-        whole = _composed(written.hit.passage.text, [written.hit])
-        return replace(whole, written=(written.hit.passage,))
-    if answered or (answered := _written_per_side(sources, question, sides)):
-        answered = _without_retold_definitions(answered)
-        whole = _composed(
-            "\n\n".join(s.hit.passage.text for s in answered), [s.hit for s in answered]
-        )
-        return replace(whole, written=tuple(s.hit.passage for s in answered))
-    if nearest := _nearest_written(sources, similarity, question, sides):
-        whole = _composed(nearest.hit.passage.text, [nearest.hit])
-        return replace(whole, written=(nearest.hit.passage,))
+    if quoted := _quoted_written(sources, similarity, question, parts, sides):
+        return quoted
+    # "why X and not Y?" prefers a written answer weighing both, but the one that asks what
+    # the student asked in other words ("bump the retry count") beats sentences stitched
+    why_not = sides and ASKS_WHY.search(question)
+    if why_not and (quoted := _quoted_written(sources, similarity, question, parts, None)):
+        return quoted
     sources = [s for s in sources if s.hit.passage.kind != "answer"] or sources
     _score_passages(queries, sources, similarity)
     budget = max(max_words, SIDE_WORDS * len(sides or ()))
@@ -809,6 +802,32 @@ def compose_extractive(
         named = ", ".join(names)
         text += f"\n\nThe study material only partly covers this: it says nothing about {named}."
     return _composed(text, used)
+
+
+def _quoted_written(
+    sources: list[_Source],
+    similarity: Similarity,
+    question: str,
+    parts: Sequence[str],
+    sides: Sequence[str] | None,
+) -> Composed | None:
+    """The written answer(s) that answer the question whole, if any: the one asking it, one
+    per part or per side, or the nearest when near enough."""
+    written = _written_whole(sources, similarity, question, sides)
+    answered = _written_per_part(sources, similarity, parts, written)
+    if written and not (answered and written in answered):
+        whole = _composed(written.hit.passage.text, [written.hit])
+        return replace(whole, written=(written.hit.passage,))
+    if answered or (answered := _written_per_side(sources, question, sides)):
+        answered = _without_retold_definitions(answered)
+        whole = _composed(
+            "\n\n".join(s.hit.passage.text for s in answered), [s.hit for s in answered]
+        )
+        return replace(whole, written=tuple(s.hit.passage for s in answered))
+    if nearest := _nearest_written(sources, similarity, question, sides):
+        whole = _composed(nearest.hit.passage.text, [nearest.hit])
+        return replace(whole, written=(nearest.hit.passage,))
+    return None
 
 
 def _composed(text: str, chosen: Sequence[Hit]) -> Composed:

@@ -61,6 +61,7 @@ SAME_AS = re.compile(
     re.IGNORECASE,
 )
 PRONOUNS = frozenset({"it", "that", "this", "they", "these", "those"})
+OWNERS = PRONOUNS | {"my", "our", "your", "their", "its", "his", "her", "we", "i", "you"}
 # words standing in for things named elsewhere ("when would I use one vs the other?")
 STAND_INS = PRONOUNS | {"one", "other", "another", "them", "each", "both", "either", "neither"}
 # the thing a question asks about before "is it the same as ...": "what is an edge location"
@@ -105,6 +106,21 @@ PICKED = re.compile(
     r"|\bwhy\s+(?:is|was|did|does)\s+(?:it\s+pick\s+)?(?P<answer>[\w .:/-]{1,40}?)\s+"
     r"(?:the\s+)?(?:(?:correct|right|best|better)\s+)?(?:answer|correct|right|better|chosen|"
     r"picked|recommended|fix|solution)\b",
+    re.IGNORECASE,
+)
+# "why dynamodb streams + lambda and not TTL?", "why was the answer an IAM role and not a group"
+WHY_NOT_SIDES = re.compile(
+    r"^\s*why\s+(?:(?:is|was|are|were|do|does|did|would|should|could|can|use|pick|choose|go|"
+    r"with|deploy|need|want|we|i|you|it|they|the|a|an|company|someone|people|correct|right|"
+    r"best|answer|fix|solution|to|say|says|said|recommend|suggest|across|in|on|for)\s+)*"
+    r"(?P<x>[^,;:?!]{1,60}?)\s*,?\s+(?:and\s+not|but\s+not|not|instead\s+of|rather\s+than)\s+"
+    r"(?:just\s+)?(?P<y>[^,;:?!]+)",
+    re.IGNORECASE,
+)
+# what follows a side's name: "Trusted Advisor (the correct answer) here", "appspec.yml here"
+SIDE_TAIL = re.compile(
+    r"(?:\s+(?:is|was|the|correct|right|best|better|answer|option|choice|fix|here|there|"
+    r"then))+$",
     re.IGNORECASE,
 )
 CHOICE_TALK = re.compile(
@@ -174,14 +190,44 @@ def comparison_sides(question: str) -> tuple[str, ...] | None:
     difference between them?"), or None when it asks about one thing."""
     if chained := _chain(question):
         return chained
+    if why_not := _why_not_sides(question):
+        return why_not
     return _named_sides(question) or _listed_sides(question) or implied_sides(question)
+
+
+def _why_not_sides(question: str) -> tuple[str, ...] | None:
+    """The two things a "why X and not Y?" question opens with weighing; what follows it
+    ("...i always mix up codebuild vs codedeploy") is context."""
+    match = WHY_NOT_SIDES.match(_sentences(question)[0])
+    if not match:
+        return None
+    x = SIDE_TAIL.sub("", match.group("x")).strip(" '\"")
+    x = _bare(re.split(r"\s*['\"‘’“”]\s*", x)[-1])  # "lift-and-shift called 'rehost'"
+    y = PICKED_END.split(f"{LEAD_IN.sub('', match.group('y').strip())} ", maxsplit=1)[0]
+    y = SIDE_END.split(f"{y} ", maxsplit=1)[0]
+    y = _bare(SIDE_TAIL.sub("", y.strip(" '\".")))
+    sides = (x.strip(" '\""), y.strip(" '\""))
+    named = [frozenset(terms(side)) for side in sides]
+    if not all(named) or named[0] == named[1]:
+        return None
+    if any(
+        len(side.split()) > LISTED_WORDS + 1
+        or ASKS.match(side)
+        or side.split()[0].lower() in OWNERS
+        or not re.search(r"[A-Za-z]{3,}", side)  # "10 RCU and not 20" weighs no two things
+        for side in sides
+    ):
+        return None  # "why does my lambda time out and not return an error" weighs nothing
+    return sides
 
 
 def _picked_sides(question: str) -> tuple[str, ...] | None:
     """What a student picked and what the answer was ("I picked Cost Explorer ..., but the
     answer was Pricing Calculator. Why is Cost Explorer wrong?"): a question about a practice
     answer weighs the two, as "X vs Y" would."""
-    if not CHOICE_TALK.search(question) or not any(c.endswith("?") for c in _sentences(question)):
+    chunks = _sentences(question)
+    asks = any(c.endswith("?") or ASKS.match(c) for c in chunks)
+    if not (CHOICE_TALK.search(question) and asks):
         return None
     sides: list[str] = []
     for match in PICKED.finditer(question):

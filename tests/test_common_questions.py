@@ -391,3 +391,45 @@ def test_why_the_answer_and_not_the_pick_gets_the_why_not_the_difference() -> No
     answer = compose_extractive(question, [SSE_COMPARISON, WHY_SSE_KMS], similarity=vectors)
 
     assert [p.id for p in answer.written] == ["note-test-s3#a1"], answer.text
+
+
+ROOT_SECTION = Hit(
+    passage=Passage(
+        "note-test-root#1",
+        "note-test-root",
+        "Root user: Protecting it",
+        "Protect the root user with MFA, never give it access keys, and use other identities "
+        "for daily work. Only a few tasks, such as closing the account, need root.",
+        ("CLF-C02",),
+        "",
+        "note",
+    ),
+    score=1.0,
+    dense=0.6,
+)
+ROOT_DAILY = replace(
+    written(
+        "note-test-root#a0",
+        "Why is using the root user for daily tasks risky even with MFA turned on?",
+        "MFA only protects the moment of sign-in; it does nothing to limit what happens once "
+        "the root session is open, and that session can do anything in the account. No IAM "
+        "policy can restrict the root user, so a mistaken click or a hijacked session can "
+        "delete resources or close the account with nothing to stop it.",
+    ),
+    dense=0.75,
+)
+
+
+def test_a_why_question_whose_sides_no_written_answer_names_still_gets_the_one_asking_it() -> None:
+    """The student weighs "enable MFA and don't use it daily" against "a strong password";
+    no written answer names both as put, but the one asking why root is not for daily work
+    answers it, and reads better than sentences stitched from the note."""
+    vectors = EmbeddingSimilarity(MiniLMEmbedder())
+    question = (
+        "The question asked about the root user and the answer was enable MFA and don't use it "
+        "for daily tasks. Why not just give it a strong password and use it since it has all "
+        "permissions anyway?"
+    )
+    answer = compose_extractive(question, [ROOT_SECTION, ROOT_DAILY], similarity=vectors)
+
+    assert [p.id for p in answer.written] == ["note-test-root#a0"], answer.text

@@ -313,6 +313,33 @@ def test_a_definition_of_one_side_is_not_given_for_the_comparison() -> None:
             ("EC2 deployments", "Lambda deployments"),
         ),
         ("why is the answer the Reliability pillar? it sounded like ops to me", None),
+        # "why X and not Y" with no pick named, and no question mark
+        (
+            "why dynamodb streams + lambda and not TTL for the 'react to every item change' "
+            "question",
+            ("dynamodb streams + lambda", "TTL"),
+        ),
+        (
+            "why was the answer an IAM role and not an IAM group for giving an app on ec2 "
+            "access to s3",
+            ("IAM role", "IAM group"),
+        ),
+        (
+            "why buildspec.yml and not appspec.yml here?? i always mix up which file goes with "
+            "codebuild vs codedeploy",
+            ("buildspec.yml", "appspec.yml"),
+        ),
+        (
+            "Why is lift-and-shift called 'rehost' and not 'relocate'? What is relocate even "
+            "for then?",
+            ("rehost", "relocate"),
+        ),
+        (
+            "why would a company deploy across multiple AZs instead of multiple regions for "
+            "high availability",
+            ("multiple AZs", "multiple regions"),
+        ),
+        ("why does my lambda time out and not return an error", None),
     ],
 )
 def test_what_a_comparison_weighs(question: str, sides: tuple[str, ...] | None) -> None:
