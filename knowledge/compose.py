@@ -49,6 +49,7 @@ from knowledge.written_match import (
 )
 
 MAX_WORDS = 120
+RETOLD = 0.7  # two written answers this alike in meaning tell the student the same thing
 SHORT_QUESTION = 12  # words: every name in a question this short is its subject
 SIDE_WORDS = 45  # a comparison of three gets this many words a side
 CANDIDATES = 36  # passages rescored: retrieval's top few plus the sections beside them
@@ -538,6 +539,28 @@ def _without_retold_definitions(answered: list[_Source]) -> list[_Source]:
     return kept or answered
 
 
+def _without_retold(
+    answered: list[_Source],
+    similarity: Similarity,
+    parts: Sequence[str],
+    sides: Sequence[str] | None,
+) -> list[_Source]:
+    """One of two written answers alone when it already speaks of every part and side and
+    the other reads as much the same answer: "How does consolidated billing work, and are
+    volume discounts shared?" answered twice over is read as one answer repeated."""
+    if len(answered) != 2 or getattr(similarity, "same_question", None) is None:
+        return answered
+    whole = [
+        s
+        for s in answered
+        if speaks_of_every_part(_said(s), parts) and names_every_side(s.hit.passage, sides)
+    ]
+    if not whole:
+        return answered
+    first, second = (s.hit.passage.text for s in answered)
+    return whole[:1] if similarity([first], [second])[0][0] >= RETOLD else answered
+
+
 def _said(source: _Source) -> str:
     return f"{source.hit.passage.title} {source.hit.passage.text}"
 
@@ -819,7 +842,7 @@ def _quoted_written(
         whole = _composed(written.hit.passage.text, [written.hit])
         return replace(whole, written=(written.hit.passage,))
     if answered or (answered := _written_per_side(sources, question, sides)):
-        answered = _without_retold_definitions(answered)
+        answered = _without_retold(_without_retold_definitions(answered), similarity, parts, sides)
         whole = _composed(
             "\n\n".join(s.hit.passage.text for s in answered), [s.hit for s in answered]
         )

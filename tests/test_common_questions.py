@@ -433,3 +433,32 @@ def test_a_why_question_whose_sides_no_written_answer_names_still_gets_the_one_a
     answer = compose_extractive(question, [ROOT_SECTION, ROOT_DAILY], similarity=vectors)
 
     assert [p.id for p in answer.written] == ["note-test-root#a0"], answer.text
+
+
+BILLING = written(
+    "note-test-org#a0",
+    "How does consolidated billing work in AWS Organizations?",
+    "Consolidated billing gives the management account one bill for every account in the "
+    "organization. AWS adds up the usage of all the accounts, so volume pricing tiers are "
+    "reached sooner and the discounts are shared across the accounts.",
+)
+SHARED_DISCOUNTS = written(
+    "note-test-org#a1",
+    "Are volume discounts shared across accounts in an organization?",
+    "Yes. With consolidated billing, AWS combines the usage of all accounts in the "
+    "organization, so volume discounts and pricing tiers apply to the total and are shared "
+    "across the accounts on the one bill.",
+)
+
+
+def test_two_written_answers_telling_the_same_thing_are_not_both_quoted() -> None:
+    """Each part has its own written answer, but the first already answers both and the
+    second says it again: a student reads that as one answer repeated."""
+    vectors = EmbeddingSimilarity(MiniLMEmbedder())
+    question = (
+        "How does consolidated billing work in AWS Organizations, and do the volume discounts "
+        "get shared across accounts?"
+    )
+    answer = compose_extractive(question, [BILLING, SHARED_DISCOUNTS], similarity=vectors)
+
+    assert [p.id for p in answer.written] == ["note-test-org#a0"], answer.text
