@@ -24,7 +24,7 @@ from knowledge.schema import FollowUpText, WrittenAnswer
 NOTES_DIR = Path(__file__).parent / "notes"
 MIN_WORDS, MAX_WORDS = 150, 400
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
-MAX_QUESTIONS = 40
+MAX_QUESTIONS = 50
 MAX_ASKED_AS = 4
 
 
