@@ -195,6 +195,14 @@ def written(pid: str, question: str, text: str) -> Hit:
     return Hit(passage=passage, score=1.0)
 
 
+def quoted(question: str, *hits: Hit) -> tuple[list[str], str]:
+    """The ids of the written answers quoted for `question` over `hits`, and the answer."""
+    answer = compose_extractive(
+        question, list(hits), similarity=EmbeddingSimilarity(MiniLMEmbedder())
+    )
+    return [p.id for p in answer.written], answer.text
+
+
 ROLLING = written(
     "note-test-eb#a0",
     "What is the difference between rolling and rolling with additional batch?",
@@ -353,19 +361,6 @@ WHY_DATA_KEY = replace(
 )
 
 
-def test_a_written_answer_weighing_both_sides_beats_a_closer_section_on_one() -> None:
-    """The note's section reads closer to "why X and not Y?", but it speaks only of X; the
-    written answer weighing both is quoted rather than sentences stitched from the note."""
-    vectors = EmbeddingSimilarity(MiniLMEmbedder())
-    question = (
-        "Why is the answer GenerateDataKey and not just calling Encrypt? The file is only "
-        "about 10 KB."
-    )
-    answer = compose_extractive(question, [ENVELOPE_SECTION, WHY_DATA_KEY], similarity=vectors)
-
-    assert [p.id for p in answer.written] == ["note-test-kms#a0"], answer.text
-
-
 SSE_COMPARISON = written(
     "note-test-s3#a0",
     "What is the difference between SSE-S3 and SSE-KMS?",
@@ -378,19 +373,6 @@ WHY_SSE_KMS = written(
     "Because every use of a KMS key is recorded in CloudTrail, while SSE-S3 keys are handled "
     "inside S3 and leave no record of their use that you can see.",
 )
-
-
-def test_why_the_answer_and_not_the_pick_gets_the_why_not_the_difference() -> None:
-    """ "Why X and not Y?" asks for the reason X wins; a written "why" answer on both is
-    closer to that than a written comparison of them."""
-    vectors = EmbeddingSimilarity(MiniLMEmbedder())
-    question = (
-        "why is the answer SSE-KMS and not SSE-S3 when the requirement says they need an audit "
-        "trail of when the key was used?"
-    )
-    answer = compose_extractive(question, [SSE_COMPARISON, WHY_SSE_KMS], similarity=vectors)
-
-    assert [p.id for p in answer.written] == ["note-test-s3#a1"], answer.text
 
 
 ROOT_SECTION = Hit(
@@ -420,21 +402,6 @@ ROOT_DAILY = replace(
 )
 
 
-def test_a_why_question_whose_sides_no_written_answer_names_still_gets_the_one_asking_it() -> None:
-    """The student weighs "enable MFA and don't use it daily" against "a strong password";
-    no written answer names both as put, but the one asking why root is not for daily work
-    answers it, and reads better than sentences stitched from the note."""
-    vectors = EmbeddingSimilarity(MiniLMEmbedder())
-    question = (
-        "The question asked about the root user and the answer was enable MFA and don't use it "
-        "for daily tasks. Why not just give it a strong password and use it since it has all "
-        "permissions anyway?"
-    )
-    answer = compose_extractive(question, [ROOT_SECTION, ROOT_DAILY], similarity=vectors)
-
-    assert [p.id for p in answer.written] == ["note-test-root#a0"], answer.text
-
-
 BILLING = written(
     "note-test-org#a0",
     "How does consolidated billing work in AWS Organizations?",
@@ -451,14 +418,50 @@ SHARED_DISCOUNTS = written(
 )
 
 
-def test_two_written_answers_telling_the_same_thing_are_not_both_quoted() -> None:
-    """Each part has its own written answer, but the first already answers both and the
-    second says it again: a student reads that as one answer repeated."""
-    vectors = EmbeddingSimilarity(MiniLMEmbedder())
-    question = (
-        "How does consolidated billing work in AWS Organizations, and do the volume discounts "
-        "get shared across accounts?"
-    )
-    answer = compose_extractive(question, [BILLING, SHARED_DISCOUNTS], similarity=vectors)
+@pytest.mark.parametrize(
+    ("question", "hits", "expected"),
+    [
+        # a note section reads closer to "why X and not Y?" but speaks only of X; the written
+        # answer weighing both is quoted rather than sentences stitched from the note
+        pytest.param(
+            "Why is the answer GenerateDataKey and not just calling Encrypt? The file is only "
+            "about 10 KB.",
+            (ENVELOPE_SECTION, WHY_DATA_KEY),
+            "note-test-kms#a0",
+            id="both-sides-beat-a-closer-section",
+        ),
+        # "why X and not Y?" asks for the reason X wins, not for a comparison of the two
+        pytest.param(
+            "why is the answer SSE-KMS and not SSE-S3 when the requirement says they need an "
+            "audit trail of when the key was used?",
+            (SSE_COMPARISON, WHY_SSE_KMS),
+            "note-test-s3#a1",
+            id="a-why-not-the-difference",
+        ),
+        # no written answer names both sides as the student put them, but the one asking why
+        # root is not for daily work answers it
+        pytest.param(
+            "The question asked about the root user and the answer was enable MFA and don't use "
+            "it for daily tasks. Why not just give it a strong password and use it since it has "
+            "all permissions anyway?",
+            (ROOT_SECTION, ROOT_DAILY),
+            "note-test-root#a0",
+            id="a-why-whose-sides-no-answer-names",
+        ),
+        # each part has its own written answer, but the first answers both and the second
+        # says it again: a student reads that as one answer repeated
+        pytest.param(
+            "How does consolidated billing work in AWS Organizations, and do the volume "
+            "discounts get shared across accounts?",
+            (BILLING, SHARED_DISCOUNTS),
+            "note-test-org#a0",
+            id="two-alike-answers-become-one",
+        ),
+    ],
+)
+def test_the_written_answer_a_student_would_want_is_quoted_alone(
+    question: str, hits: tuple[Hit, ...], expected: str
+) -> None:
+    ids, text = quoted(question, *hits)
 
-    assert [p.id for p in answer.written] == ["note-test-org#a0"], answer.text
+    assert ids == [expected], text
