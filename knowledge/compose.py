@@ -839,18 +839,19 @@ def _quoted_written(
     written = _written_whole(sources, similarity, question, sides)
     answered = _written_per_part(sources, similarity, parts, written)
     if written and not (answered and written in answered):
-        whole = _composed(written.hit.passage.text, [written.hit])
-        return replace(whole, written=(written.hit.passage,))
+        return _quoting([written])
     if answered or (answered := _written_per_side(sources, question, sides)):
         answered = _without_retold(_without_retold_definitions(answered), similarity, parts, sides)
-        whole = _composed(
-            "\n\n".join(s.hit.passage.text for s in answered), [s.hit for s in answered]
-        )
-        return replace(whole, written=tuple(s.hit.passage for s in answered))
+        return _quoting(answered)
     if nearest := _nearest_written(sources, similarity, question, sides):
-        whole = _composed(nearest.hit.passage.text, [nearest.hit])
-        return replace(whole, written=(nearest.hit.passage,))
+        return _quoting([nearest])
     return None
+
+
+def _quoting(answered: Sequence[_Source]) -> Composed:
+    """Written answers quoted whole, in order, each its own paragraph."""
+    whole = _composed("\n\n".join(s.hit.passage.text for s in answered), [s.hit for s in answered])
+    return replace(whole, written=tuple(s.hit.passage for s in answered))
 
 
 def _composed(text: str, chosen: Sequence[Hit]) -> Composed:
